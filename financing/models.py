@@ -1,0 +1,372 @@
+"""Results-based financing: contracts, priced outcomes, claims and their verification, and payments.
+
+The payment arithmetic lives in ``financing/payments.py`` (pure); these models hold its inputs (terms
+and claims) and its outputs (tranches and lines), and every change to them is kept in history by
+database triggers, with the acting user, including bulk writes.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from lamp.currencies import format_money
+from lamp.fields import CurrencyField, MoneyField
+from lamp.history import tracked
+from pilots.models import Organisation, Pilot
+
+
+class ContractStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+
+
+class TranchePeriod(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    EXPLICIT = "explicit", "Listed tranches"
+
+
+@tracked
+class RbfContract(models.Model):
+    """A payer pays a provider for verified outcomes of one pilot, on the metrics' terms."""
+
+    reference = models.CharField(max_length=40, unique=True, help_text="Short code used in reports, e.g. H2A-2026.")
+    name = models.CharField(max_length=200)
+    pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="contracts")
+    payer = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="contracts_as_payer", help_text="Funder, employer…"
+    )
+    provider = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="contracts_as_provider",
+        help_text="The recruiter or training provider paid for outcomes.",
+    )
+    currency = CurrencyField()
+    start_date = models.DateField()
+    end_date = models.DateField()
+    cap_total = MoneyField(null=True, blank=True, help_text="The most the contract pays in all; empty for none.")
+    tranche_period = models.CharField(max_length=10, choices=TranchePeriod.choices, default=TranchePeriod.QUARTERLY)
+    due_days = models.PositiveSmallIntegerField(default=30, help_text="A tranche is due this many days after it ends.")
+    status = models.CharField(max_length=10, choices=ContractStatus.choices, default=ContractStatus.DRAFT)
+    signed_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["reference"]
+        verbose_name = "RBF contract"
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="contract_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(cap_total__isnull=True) | Q(cap_total__gte=0), name="contract_cap_not_negative"
+            ),
+            models.CheckConstraint(condition=~Q(payer=F("provider")), name="contract_payer_is_not_provider"),
+            models.CheckConstraint(condition=Q(status__in=ContractStatus.values), name="contract_status_valid"),
+            models.CheckConstraint(
+                condition=Q(tranche_period__in=TranchePeriod.values), name="contract_tranche_period_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["pilot", "status"]), models.Index(fields=["provider", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.name}"
+
+    @property
+    def cap_total_display(self) -> str:
+        return format_money(self.cap_total, self.currency)
+
+
+class MetricKind(models.TextChoices):
+    """Which automatic verification rule applies to a metric's claims."""
+
+    PLACED = "placed", "Placed: employment started, employer attestation on file"
+    RETAINED_N = "retained_n", "Retained N days: employment lasted N days without separation"
+    ZERO_FEE = "zero_fee", "Zero fee: a worker survey reports no fee and no fee report above 0 exists"
+    TRAINED = "trained", "Trained: course completed and passed, certificate on file"
+    MANUAL = "manual", "Manual: verified by staff only"
+
+
+@tracked
+class OutcomeMetric(models.Model):
+    """One priced result of a contract: a flat price per unit, or price tiers."""
+
+    contract = models.ForeignKey(RbfContract, on_delete=models.CASCADE, related_name="metrics")
+    code = models.CharField(max_length=40, help_text="e.g. PLACED, RETAINED_180, ZERO_FEE, TRAINED_B1.")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=MetricKind.choices)
+    retention_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="For retention metrics: days of employment that count."
+    )
+    price = MoneyField(null=True, blank=True, validators=[MinValueValidator(0)], help_text="Flat price per unit.")
+    tiers = models.JSONField(
+        null=True,
+        blank=True,
+        help_text='Instead of a price: [{"units": 370, "price": "1100.00"}, {"units": null, "price": "1350.00"}].',
+    )
+    max_units_per_worker = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    cap_units = models.PositiveIntegerField(null=True, blank=True)
+    cap_amount = MoneyField(null=True, blank=True, validators=[MinValueValidator(0)])
+    threshold_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Pays only while verified units / units of the denominator metric reach this rate (0–1).",
+    )
+    denominator_metric = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="numerator_metrics"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["contract", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "code"], name="metric_code_unique_per_contract"),
+            models.CheckConstraint(
+                condition=Q(price__isnull=False, tiers__isnull=True) | Q(price__isnull=True, tiers__isnull=False),
+                name="metric_price_or_tiers",
+            ),
+            models.CheckConstraint(condition=Q(price__isnull=True) | Q(price__gte=0), name="metric_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(cap_amount__isnull=True) | Q(cap_amount__gte=0), name="metric_cap_amount_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(max_units_per_worker__gte=1), name="metric_max_units_positive"),
+            models.CheckConstraint(
+                condition=Q(threshold_rate__isnull=True) | Q(threshold_rate__gte=0, threshold_rate__lte=1),
+                name="metric_threshold_rate_in_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold_rate__isnull=True, denominator_metric__isnull=True)
+                | Q(threshold_rate__isnull=False, denominator_metric__isnull=False),
+                name="metric_threshold_has_denominator",
+            ),
+            models.CheckConstraint(
+                condition=~Q(denominator_metric=F("id")), name="metric_denominator_is_another_metric"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="retained_n") | Q(retention_days__gte=1), name="metric_retention_has_days"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=MetricKind.values), name="metric_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.contract.reference})"
+
+    @property
+    def price_display(self) -> str:
+        if self.price is not None:
+            return format_money(self.price, self.contract.currency)
+        parts = []
+        for tier in self.tiers or []:
+            units = f"next {tier['units']}" if tier.get("units") else "each further unit"
+            parts.append(f"{units} at {tier['price']}")
+        return f"{self.contract.currency} tiers: " + "; ".join(parts)
+
+
+class ClaimStatus(models.TextChoices):
+    CLAIMED = "claimed", "Claimed"
+    VERIFIED = "verified", "Verified"
+    REJECTED = "rejected", "Rejected"
+    REVERSED = "reversed", "Reversed"
+
+
+@tracked
+class OutcomeClaim(models.Model):
+    """A provider's claim that one worker achieved one metric. Verified by someone other than the provider."""
+
+    metric = models.ForeignKey(OutcomeMetric, on_delete=models.PROTECT, related_name="claims")
+    worker = models.ForeignKey("workers.Worker", on_delete=models.PROTECT, related_name="claims")
+    unit = models.PositiveSmallIntegerField(default=1, help_text="Which unit of the metric for this worker (1, 2…).")
+    achieved_on = models.DateField()
+    status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.CLAIMED)
+    verified_on = models.DateField(null=True, blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    rejection_reason = models.TextField(blank=True)
+    reversal_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["metric", "verified_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "worker", "unit"], name="claim_unique_worker_metric_unit"),
+            models.CheckConstraint(condition=Q(unit__gte=1), name="claim_unit_positive"),
+            models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status__in=["verified", "reversed"]) | Q(verified_on__isnull=False),
+                name="claim_verified_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""), name="claim_rejection_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="reversed") | ~Q(reversal_reason=""), name="claim_reversal_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(verified_on__isnull=True) | Q(verified_on__gte=F("achieved_on")),
+                name="claim_verified_after_achieved",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["metric", "status", "verified_on"]),
+            models.Index(fields=["worker", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric.code} for {self.worker} (#{self.unit}, {self.get_status_display().lower()})"
+
+
+class Decision(models.TextChoices):
+    VERIFIED = "verified", "Verified"
+    REJECTED = "rejected", "Rejected"
+    REVERSED = "reversed", "Reversed"
+    NEEDS_REVIEW = "needs_review", "Needs staff review"
+
+
+class VerificationMethod(models.TextChoices):
+    STAFF = "staff", "Staff review"
+    AUTOMATIC = "automatic", "Automatic rule"
+
+
+@tracked
+class Verification(models.Model):
+    """One act of checking a claim: by staff, or by an automatic rule against the evidence."""
+
+    claim = models.ForeignKey(OutcomeClaim, on_delete=models.PROTECT, related_name="verifications")
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    method = models.CharField(max_length=10, choices=VerificationMethod.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rule = models.CharField(max_length=60, blank=True, help_text="The automatic rule that decided, if any.")
+    reason = models.TextField(blank=True)
+    facts = models.JSONField(default=dict, blank=True, help_text="The facts for and against that were weighed.")
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["claim", "decided_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(method="staff") | Q(decided_by__isnull=False), name="verification_staff_has_user"
+            ),
+            models.CheckConstraint(condition=Q(decision__in=Decision.values), name="verification_decision_valid"),
+        ]
+        indexes = [models.Index(fields=["decision", "decided_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} — {self.claim}"
+
+
+class TrancheStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    APPROVED = "approved", "Approved"
+    PAID = "paid", "Paid"
+
+
+@tracked
+class Tranche(models.Model):
+    """A payment period of a contract. Approved and paid tranches are frozen."""
+
+    contract = models.ForeignKey(RbfContract, on_delete=models.PROTECT, related_name="tranches")
+    code = models.CharField(max_length=20, help_text="e.g. 2026-Q1 or 2026-03.")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    due_date = models.DateField()
+    status = models.CharField(max_length=10, choices=TrancheStatus.choices, default=TrancheStatus.OPEN)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "start_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "code"], name="tranche_code_unique_per_contract"),
+            models.UniqueConstraint(fields=["contract", "start_date"], name="tranche_start_unique_per_contract"),
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="tranche_end_after_start"),
+            models.CheckConstraint(condition=Q(due_date__gte=F("start_date")), name="tranche_due_after_start"),
+            models.CheckConstraint(condition=Q(status__in=TrancheStatus.values), name="tranche_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="tranche_approval_recorded",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract.reference} {self.code}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status != TrancheStatus.OPEN
+
+
+class LineKind(models.TextChoices):
+    PAYMENT = "payment", "Payment"
+    ADJUSTMENT = "adjustment", "Adjustment of a frozen tranche"
+
+
+class CapReason(models.TextChoices):
+    MAX_UNITS_PER_WORKER = "max_units_per_worker", "Worker already has the most units this metric pays"
+    CAP_UNITS = "cap_units", "Metric's unit cap reached"
+    CAP_AMOUNT = "cap_amount", "Metric's amount cap reached"
+    CAP_TOTAL = "cap_total", "Contract's total cap reached"
+
+
+@tracked
+class PaymentLine(models.Model):
+    """What a tranche pays for one claim, with any part held back by a cap and why."""
+
+    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="lines")
+    claim = models.ForeignKey(OutcomeClaim, on_delete=models.PROTECT, related_name="payment_lines")
+    kind = models.CharField(max_length=12, choices=LineKind.choices, default=LineKind.PAYMENT)
+    position = models.PositiveIntegerField(help_text="Order of the line within its tranche.")
+    amount = MoneyField()
+    capped = MoneyField(default=0)
+    reason = models.CharField(max_length=30, choices=CapReason.choices, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tranche", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tranche", "claim", "kind"], name="payment_line_unique_per_claim"),
+            models.CheckConstraint(
+                condition=Q(kind="adjustment") | Q(amount__gte=0), name="payment_line_payment_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(capped__gte=0), name="payment_line_capped_not_negative"),
+            models.CheckConstraint(condition=Q(kind__in=LineKind.values), name="payment_line_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tranche}: {self.claim} {self.amount}"
+
+
+@tracked
+class Disbursement(models.Model):
+    """The payer's payment of an approved tranche. A tranche is paid once, for exactly its total."""
+
+    tranche = models.OneToOneField(Tranche, on_delete=models.PROTECT, related_name="disbursement")
+    amount = MoneyField(validators=[MinValueValidator(0)])
+    currency = CurrencyField()
+    paid_on = models.DateField()
+    reference = models.CharField(max_length=120, help_text="Bank transfer or payment reference.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="disbursement_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{format_money(self.amount, self.currency)} for {self.tranche} on {self.paid_on}"

@@ -1,0 +1,280 @@
+"""The people: workers, their journey, employment, training and the evidence about them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+from encrypted_fields.fields import EncryptedCharField
+
+from lamp.history import tracked
+from lamp.masking import mask_date, mask_tail
+from pilots.models import JobOpening, Organisation, OrganisationKind, Pilot
+from workers.stages import EXITS, Stage
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    NON_BINARY = "non_binary", "Non-binary"
+    UNDISCLOSED = "undisclosed", "Prefers not to say"
+
+
+class IdentityDocumentType(models.TextChoices):
+    PASSPORT = "passport", "Passport"
+    NATIONAL_ID = "national_id", "National identity card"
+    SEAFARER_BOOK = "seafarer_book", "Seafarer's identity document"
+    OTHER = "other", "Other"
+
+
+def identity_document_hash(*, country: str, number: str) -> str:
+    """A keyed hash of a document number for exact-match duplicate lookups without decrypting rows.
+
+    Numbers are compared as printed on the document, ignoring case, spaces and dashes; the issuing
+    country is part of the key, since two countries may issue the same number.
+    """
+    normalised = re.sub(r"[\s\-.]", "", number).upper()
+    message = f"{country.upper()}:{normalised}".encode()
+    return hmac.new(settings.IDENTITY_HASH_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+class Worker(models.Model):
+    """A person in a pilot. One row for life: a new season (circular migration) adds journey events."""
+
+    given_names = models.CharField(max_length=120)
+    family_names = models.CharField(max_length=120)
+    date_of_birth = models.DateField()
+    gender = models.CharField(max_length=20, choices=Gender.choices)
+    nationality = CountryField()
+    phone = EncryptedCharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    identity_document_type = models.CharField(
+        max_length=20, choices=IdentityDocumentType.choices, default=IdentityDocumentType.PASSPORT
+    )
+    identity_document_country = CountryField(blank=True)
+    # Encrypted at rest (Fernet); found by its keyed hash, shown masked.
+    identity_document_number = EncryptedCharField(max_length=60, blank=True)
+    identity_document_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    language_levels = models.JSONField(
+        default=dict, blank=True, help_text='CEFR levels by ISO 639-1 language, e.g. {"en": "B1", "de": "A2"}.'
+    )
+    consent_given_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker consented to their data being held for the pilot."
+    )
+    recruiter = models.ForeignKey("recruitment.Recruiter", on_delete=models.PROTECT, related_name="workers")
+    pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="workers")
+    # The latest journey event, kept by the journey service (the only writer) so that lists filter fast.
+    current_stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.REGISTERED)
+    season = models.PositiveSmallIntegerField(default=1)
+    stage_changed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_names", "given_names", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(current_stage__in=Stage.values), name="worker_stage_valid"),
+            models.CheckConstraint(condition=Q(gender__in=Gender.values), name="worker_gender_valid"),
+            models.CheckConstraint(condition=Q(season__gte=1), name="worker_season_positive"),
+            models.CheckConstraint(
+                condition=Q(identity_document_number="") | ~Q(identity_document_hash=""),
+                name="worker_identity_document_hashed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["pilot", "current_stage"]),
+            models.Index(fields=["recruiter", "current_stage"]),
+            models.Index(fields=["nationality"]),
+            models.Index(fields=["family_names", "given_names", "date_of_birth"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.given_names} {self.family_names}"
+
+    @property
+    def full_name(self) -> str:
+        return str(self)
+
+    @property
+    def is_exited(self) -> bool:
+        return self.current_stage in EXITS
+
+    def set_identity_document(self, *, number: str, country: str, kind: str | None = None) -> None:
+        """Set the document number and its lookup hash together, so the two never disagree."""
+        number = number.strip()
+        self.identity_document_number = number
+        self.identity_document_country = country
+        if kind:
+            self.identity_document_type = kind
+        self.identity_document_hash = identity_document_hash(country=country, number=number) if number else ""
+
+    @property
+    def identity_document_masked(self) -> str:
+        return mask_tail(self.identity_document_number)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_tail(self.phone, visible=3)
+
+    @property
+    def date_of_birth_masked(self) -> str:
+        return mask_date(self.date_of_birth)
+
+
+class EvidenceKind(models.TextChoices):
+    EMPLOYER_ATTESTATION = "employer_attestation", "Employer attestation"
+    PAYROLL_RECORD = "payroll_record", "Payroll record"
+    CERTIFICATE = "certificate", "Certificate"
+    VISA = "visa", "Visa"
+    TRAVEL_RECORD = "travel_record", "Travel record"
+    WORKER_SURVEY = "worker_survey", "Worker survey"
+    OTHER = "other", "Other"
+
+
+class Evidence(models.Model):
+    """A document or a reference to one that supports a fact about a worker: a file, or where it is kept."""
+
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="evidence")
+    kind = models.CharField(max_length=30, choices=EvidenceKind.choices)
+    file = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
+    reference = models.CharField(
+        max_length=300, blank=True, help_text="Where the evidence is kept when it is not uploaded (system, ID…)."
+    )
+    sha256 = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the uploaded file.")
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    facts = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='What the evidence states, for automatic verification, e.g. a survey\'s {"fee_paid": false}.',
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(condition=~Q(file="") | ~Q(reference=""), name="evidence_file_or_reference"),
+            models.CheckConstraint(condition=Q(kind__in=EvidenceKind.values), name="evidence_kind_valid"),
+        ]
+        indexes = [models.Index(fields=["worker", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.worker}"
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="journey_events_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+)
+class JourneyEvent(models.Model):
+    """One step of a worker's journey. Append-only: a correction is a new event (a staff override)."""
+
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="journey_events")
+    pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="journey_events")
+    season = models.PositiveSmallIntegerField(default=1)
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    occurred_on = models.DateField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.TextField(blank=True)
+    is_override = models.BooleanField(default=False)
+    override_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["worker", "recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="journey_event_stage_valid"),
+            models.CheckConstraint(
+                condition=Q(is_override=False) | ~Q(override_reason=""), name="journey_override_has_reason"
+            ),
+            models.CheckConstraint(condition=Q(season__gte=1), name="journey_event_season_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["worker", "season", "recorded_at"]),
+            models.Index(fields=["pilot", "stage", "occurred_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker}: {self.get_stage_display()} on {self.occurred_on}"
+
+
+class SeparationReason(models.TextChoices):
+    CONTRACT_COMPLETED = "contract_completed", "Contract completed"
+    RESIGNED = "resigned", "Resigned"
+    DISMISSED = "dismissed", "Dismissed"
+    INJURY_OR_ILLNESS = "injury_or_illness", "Injury or illness"
+    EMPLOYER_CLOSED = "employer_closed", "Employer closed or cut jobs"
+    REPATRIATED = "repatriated", "Repatriated"
+    ABSCONDED = "absconded", "Left without notice"
+    OTHER = "other", "Other"
+
+
+@tracked
+class Employment(models.Model):
+    """A worker's job: the start and end that placement and retention outcomes are verified against."""
+
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="employments")
+    job_opening = models.ForeignKey(JobOpening, on_delete=models.PROTECT, related_name="employments")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    separation_reason = models.CharField(max_length=30, choices=SeparationReason.choices, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["worker", "-start_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="employment_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(separation_reason="") | Q(end_date__isnull=False),
+                name="employment_separation_has_end",
+            ),
+        ]
+        indexes = [models.Index(fields=["job_opening", "start_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.worker} at {self.job_opening.employer.name} from {self.start_date}"
+
+
+class TrainingEnrollment(models.Model):
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="training_enrollments")
+    provider = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="training_enrollments",
+        limit_choices_to={"kind": OrganisationKind.TRAINING_PROVIDER},
+    )
+    course = models.CharField(max_length=200)
+    enrolled_on = models.DateField()
+    completed_on = models.DateField(null=True, blank=True)
+    passed = models.BooleanField(null=True, blank=True, help_text="Unknown until the course is assessed.")
+    level_achieved = models.CharField(max_length=20, blank=True, help_text="e.g. CEFR B1, licence class C.")
+    certificate = models.ForeignKey(Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["worker", "-enrolled_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(completed_on__isnull=True) | Q(completed_on__gte=F("enrolled_on")),
+                name="training_completed_after_enrolled",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker}: {self.course}"
