@@ -19,3 +19,12 @@ def tracked(model: M) -> M:
     """
     trackers = (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
     return pghistory.track(*trackers, level=pghistory.Statement)(model)
+
+
+def acting_as(user: models.Model | None, **metadata: object) -> pghistory.context:
+    """Attribute the history written inside the block to ``user`` (``None``: the system itself).
+
+    Requests get this from the middleware; services, commands and tasks that act for someone wrap
+    their writes in it: ``with acting_as(request_user): ...``.
+    """
+    return pghistory.context(user=user.pk if user is not None else None, **metadata)

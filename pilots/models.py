@@ -74,6 +74,11 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    @property
+    def is_program_staff(self) -> bool:
+        """Staff of the pilot team (or a superuser): may override the journey, verify and approve."""
+        return self.is_active and (self.is_superuser or self.role == Role.STAFF)
+
 
 class Sector(models.Model):
     """Reference data: a new sector is a new row (agriculture, cruise hospitality, trucking, aged care…)."""

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests import factories
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``redis`` need a real Redis: without REDIS_URL they are skipped, saying why."""
+    if os.environ.get("REDIS_URL"):
+        return
+    skip = pytest.mark.skip(reason="needs Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run it")
+    for item in items:
+        if "redis" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def staff_user() -> factories.pil.User:
+    return factories.StaffUserFactory()
+
+
+@pytest.fixture
+def superuser() -> factories.pil.User:
+    return factories.SuperUserFactory()
+
+
+@pytest.fixture
+def admin_client(client, superuser):  # noqa: ANN001 - pytest-django's client
+    """A Django test client logged in as a superuser (overrides pytest-django's own)."""
+    client.force_login(superuser)
+    return client
