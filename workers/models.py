@@ -53,14 +53,15 @@ class Worker(models.Model):
     date_of_birth = models.DateField()
     gender = models.CharField(max_length=20, choices=Gender.choices)
     nationality = CountryField()
-    phone = EncryptedCharField(max_length=40, blank=True)
+    # Encrypted fields store NULL for "none": the library never encrypts an empty value.
+    phone = EncryptedCharField(max_length=40, null=True, blank=True)
     email = models.EmailField(blank=True)
     identity_document_type = models.CharField(
         max_length=20, choices=IdentityDocumentType.choices, default=IdentityDocumentType.PASSPORT
     )
     identity_document_country = CountryField(blank=True)
     # Encrypted at rest (Fernet); found by its keyed hash, shown masked.
-    identity_document_number = EncryptedCharField(max_length=60, blank=True)
+    identity_document_number = EncryptedCharField(max_length=60, null=True, blank=True)
     identity_document_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     language_levels = models.JSONField(
         default=dict, blank=True, help_text='CEFR levels by ISO 639-1 language, e.g. {"en": "B1", "de": "A2"}.'
@@ -84,7 +85,7 @@ class Worker(models.Model):
             models.CheckConstraint(condition=Q(gender__in=Gender.values), name="worker_gender_valid"),
             models.CheckConstraint(condition=Q(season__gte=1), name="worker_season_positive"),
             models.CheckConstraint(
-                condition=Q(identity_document_number="") | ~Q(identity_document_hash=""),
+                condition=Q(identity_document_number__isnull=True) | ~Q(identity_document_hash=""),
                 name="worker_identity_document_hashed",
             ),
         ]
@@ -109,7 +110,7 @@ class Worker(models.Model):
     def set_identity_document(self, *, number: str, country: str, kind: str | None = None) -> None:
         """Set the document number and its lookup hash together, so the two never disagree."""
         number = number.strip()
-        self.identity_document_number = number
+        self.identity_document_number = number or None
         self.identity_document_country = country
         if kind:
             self.identity_document_type = kind
