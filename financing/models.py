@@ -151,7 +151,8 @@ class OutcomeMetric(models.Model):
                 condition=~Q(denominator_metric=F("id")), name="metric_denominator_is_another_metric"
             ),
             models.CheckConstraint(
-                condition=~Q(kind="retained_n") | Q(retention_days__gte=1), name="metric_retention_has_days"
+                condition=~Q(kind="retained_n") | Q(retention_days__isnull=False, retention_days__gte=1),
+                name="metric_retention_has_days",
             ),
             models.CheckConstraint(condition=Q(kind__in=MetricKind.values), name="metric_kind_valid"),
         ]

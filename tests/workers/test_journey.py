@@ -136,7 +136,9 @@ def test_unknown_stage_is_refused():
 def test_dates_must_not_go_back_nor_into_the_future():
     worker = register()
     with pytest.raises(JourneyError, match="before the current stage"):
-        journey_move(worker=worker, stage=Stage.SCREENED, occurred_on=DAY - datetime.timedelta(days=1), recorded_by=None)
+        journey_move(
+            worker=worker, stage=Stage.SCREENED, occurred_on=DAY - datetime.timedelta(days=1), recorded_by=None
+        )
     with pytest.raises(JourneyError, match="in the future"):
         journey_move(worker=worker, stage=Stage.SCREENED, occurred_on=datetime.date(2999, 1, 1), recorded_by=None)
     assert worker.journey_events.count() == 1
@@ -163,7 +165,11 @@ def test_override_is_refused_to_recruiters():
     worker = register()
     with pytest.raises(PermissionDenied):
         journey_move(
-            worker=worker, stage=Stage.DEPLOYED, occurred_on=DAY, recorded_by=RecruiterUserFactory(), override_reason="x"
+            worker=worker,
+            stage=Stage.DEPLOYED,
+            occurred_on=DAY,
+            recorded_by=RecruiterUserFactory(),
+            override_reason="x",
         )
     assert worker.journey_events.count() == 1
 
