@@ -194,6 +194,9 @@ class OutcomeClaim(models.Model):
     claimed_at = models.DateTimeField(auto_now_add=True)
     rejection_reason = models.TextField(blank=True)
     reversal_reason = models.TextField(blank=True)
+    in_review = models.BooleanField(
+        default=False, help_text="An automatic rule found evidence for and against: waiting for staff to decide."
+    )
 
     class Meta:
         ordering = ["metric", "verified_on", "id"]
@@ -219,6 +222,7 @@ class OutcomeClaim(models.Model):
         indexes = [
             models.Index(fields=["metric", "status", "verified_on"]),
             models.Index(fields=["worker", "status"]),
+            models.Index(fields=["status", "in_review"]),
         ]
 
     def __str__(self) -> str:

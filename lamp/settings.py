@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -120,6 +122,8 @@ TEMPLATES = [
 
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
+    # A Unix socket folder given as a percent-encoded host (postgres://user@%2Fvar%2Frun%2Fpostgresql/db).
+    DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST") or "")
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL must be set when LAMP_ENV=production")
 else:
@@ -146,7 +150,7 @@ else:
 # Celery: JSON only; a task is acknowledged after it ran, so a worker lost mid-task leaves it to be
 # redelivered (every task is safe to run twice); hard time limit below the broker's visibility
 # timeout so a running task is never handed to a second worker.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -154,6 +158,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="lamp")
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_ACKS_LATE = True
@@ -163,7 +168,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Without Redis there is no worker: tasks run in-process, at the moment they are sent.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE = {
+    # The safety net: re-verify and recompute every active contract once a night, in case an event
+    # was missed. Day-to-day, each change enqueues its own contract's recompute.
+    "nightly-verify-and-recompute": {
+        "task": "financing.tasks.nightly_safety_net_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 
 # --- Auth, i18n, static ---------------------------------------------------------------------------
 

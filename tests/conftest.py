@@ -32,3 +32,14 @@ def admin_client(client, superuser):  # noqa: ANN001 - pytest-django's client
     """A Django test client logged in as a superuser (overrides pytest-django's own)."""
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def eager_tasks():  # noqa: ANN201
+    """Run Celery tasks in-process when sent, for tests about what a task does rather than its delivery."""
+    from lamp.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

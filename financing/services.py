@@ -1,0 +1,450 @@
+"""Writes of results-based financing: claims and their verification, schedules, approvals, payments.
+
+Every function here is one transaction and the only way its change is made, by the dashboard, the
+API, the admin, commands and tasks alike. Each writes history with the acting user (``acting_as``)
+and enqueues the schedule recompute of the contract it touched once the transaction commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from financing import payments
+from financing.models import (
+    ClaimStatus,
+    ContractStatus,
+    Decision,
+    Disbursement,
+    LineKind,
+    OutcomeClaim,
+    PaymentLine,
+    RbfContract,
+    Tranche,
+    TrancheStatus,
+    Verification,
+    VerificationMethod,
+)
+from financing.selectors import contract_terms, verified_claims
+from lamp.currencies import quantize
+from lamp.history import acting_as
+from pilots.models import User
+
+FROZEN = (TrancheStatus.APPROVED, TrancheStatus.PAID)
+
+
+# --- The schedule -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RecomputeResult:
+    """What a recompute wrote: all zero when nothing had changed."""
+
+    contract_id: int
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    tranches_created: int = 0
+    adjustments: dict[int, Decimal] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deleted or self.tranches_created)
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    position: int
+    amount: Decimal
+    capped: Decimal
+    reason: str
+    note: str = ""
+
+
+def schedule_recompute(*, contract_id: int, user: User | None = None) -> RecomputeResult:
+    """Rebuild the payment lines of a contract's open tranches from its claims as they stand.
+
+    The rules (``payments.compute_schedule``) run over every verified claim. Lines of open tranches are
+    made to equal what they give. Approved and paid tranches are frozen: where what they hold differs
+    from what the rules now give for their periods, the difference lands in the earliest open tranche
+    as adjustment lines naming the claim. Only differences are written, so a recompute with nothing
+    changed writes nothing; the contract row is locked, so two recomputes of one contract run one
+    after the other and leave one result.
+    """
+    with transaction.atomic(), acting_as(user, action="schedule_recompute"):
+        contract = RbfContract.objects.select_for_update().get(pk=contract_id)
+        result = RecomputeResult(contract_id=contract.pk)
+        if contract.status == ContractStatus.DRAFT:
+            return result
+        terms = contract_terms(contract=contract)
+        schedule = payments.compute_schedule(terms=terms, claims=verified_claims(contract=contract))
+        tranches = _ensure_tranches(contract=contract, periods=terms.tranches, result=result)
+        wanted = _wanted_lines(contract=contract, schedule=schedule, tranches=tranches, result=result)
+        _write_lines(contract=contract, wanted=wanted, result=result)
+        return result
+
+
+def _ensure_tranches(
+    *, contract: RbfContract, periods: Iterable[payments.TranchePeriod], result: RecomputeResult
+) -> dict[str, Tranche]:
+    """The contract's tranches by code, creating the calendar periods that have none yet."""
+    existing = {t.code: t for t in Tranche.objects.filter(contract=contract)}
+    for period in periods:
+        tranche = existing.get(period.code)
+        if tranche is None:
+            existing[period.code] = Tranche.objects.create(
+                contract=contract, code=period.code, start_date=period.start, end_date=period.end, due_date=period.due
+            )
+            result.tranches_created += 1
+        elif not tranche.is_frozen and (tranche.start_date, tranche.end_date, tranche.due_date) != (
+            period.start,
+            period.end,
+            period.due,
+        ):
+            # The contract's dates or due days changed: an open tranche follows them.
+            tranche.start_date, tranche.end_date, tranche.due_date = period.start, period.end, period.due
+            tranche.save(update_fields=["start_date", "end_date", "due_date"])
+    return existing
+
+
+def _wanted_lines(
+    *,
+    contract: RbfContract,
+    schedule: payments.Schedule,
+    tranches: dict[str, Tranche],
+    result: RecomputeResult,
+) -> dict[tuple[int, int, str], _Wanted]:
+    """The lines the open tranches should hold, keyed by (tranche, claim, kind)."""
+    wanted: dict[tuple[int, int, str], _Wanted] = {}
+    due_in_frozen: defaultdict[int, Decimal] = defaultdict(Decimal)
+    for tranche_result in schedule.tranches:
+        tranche = tranches[tranche_result.period.code]
+        for position, line in enumerate(tranche_result.lines):
+            claim_id = int(line.claim)
+            if tranche.is_frozen:
+                due_in_frozen[claim_id] += line.amount
+            else:
+                wanted[(tranche.pk, claim_id, LineKind.PAYMENT)] = _Wanted(
+                    position=position, amount=line.amount, capped=line.capped, reason=line.reason or ""
+                )
+    held_in_frozen: defaultdict[int, Decimal] = defaultdict(Decimal)
+    for claim_id, amount in PaymentLine.objects.filter(
+        tranche__contract=contract, tranche__status__in=FROZEN
+    ).values_list("claim_id", "amount"):
+        held_in_frozen[claim_id] += amount
+    changed = set(due_in_frozen) | set(held_in_frozen)
+    # Adjustments are listed in allocation order, (verified_on, claim id), reversed claims included.
+    allocation_order = (
+        OutcomeClaim.objects.filter(pk__in=changed).order_by("verified_on", "pk").values_list("pk", flat=True)
+    )
+    differences = {
+        claim_id: quantize(due_in_frozen[claim_id] - held_in_frozen[claim_id], contract.currency)
+        for claim_id in (allocation_order if changed else [])
+    }
+    differences = {claim_id: amount for claim_id, amount in differences.items() if amount}
+    if differences:
+        target = _adjustment_tranche(contract=contract, tranches=tranches, result=result)
+        first = 1 + max((w.position for key, w in wanted.items() if key[0] == target.pk), default=-1)
+        for offset, (claim_id, amount) in enumerate(differences.items()):
+            wanted[(target.pk, claim_id, LineKind.ADJUSTMENT)] = _Wanted(
+                position=first + offset,
+                amount=amount,
+                capped=Decimal(0),
+                reason="",
+                note="Adjusts what a frozen tranche paid for this claim to what the rules now give",
+            )
+        result.adjustments = differences
+    return wanted
+
+
+def _adjustment_tranche(*, contract: RbfContract, tranches: dict[str, Tranche], result: RecomputeResult) -> Tranche:
+    """The earliest open tranche; past the last one, a supplementary tranche after the contract's end."""
+    ordered = sorted(tranches.values(), key=lambda t: t.start_date)
+    for tranche in ordered:
+        if not tranche.is_frozen:
+            return tranche
+    last = ordered[-1]
+    start = last.end_date + datetime.timedelta(days=1)
+    tranche = Tranche.objects.create(
+        contract=contract,
+        code=f"ADJ-{start.isoformat()}",
+        start_date=start,
+        end_date=start,
+        due_date=start + datetime.timedelta(days=contract.due_days),
+    )
+    tranches[tranche.code] = tranche
+    result.tranches_created += 1
+    return tranche
+
+
+def _write_lines(
+    *, contract: RbfContract, wanted: dict[tuple[int, int, str], _Wanted], result: RecomputeResult
+) -> None:
+    """Make the open tranches' lines equal ``wanted``, writing only the differences."""
+    existing = PaymentLine.objects.filter(tranche__contract=contract, tranche__status=TrancheStatus.OPEN).values_list(
+        "pk", "tranche_id", "claim_id", "kind", "position", "amount", "capped", "reason", "note"
+    )
+    to_update: list[PaymentLine] = []
+    to_delete: list[int] = []
+    for pk, tranche_id, claim_id, kind, position, amount, capped, reason, note in existing.iterator(chunk_size=10_000):
+        want = wanted.pop((tranche_id, claim_id, kind), None)
+        if want is None:
+            to_delete.append(pk)
+        elif (position, amount, capped, reason, note) != (
+            want.position,
+            want.amount,
+            want.capped,
+            want.reason,
+            want.note,
+        ):
+            to_update.append(
+                PaymentLine(
+                    pk=pk,
+                    position=want.position,
+                    amount=want.amount,
+                    capped=want.capped,
+                    reason=want.reason,
+                    note=want.note,
+                )
+            )
+    if to_delete:
+        result.deleted = PaymentLine.objects.filter(pk__in=to_delete).delete()[0]
+    if to_update:
+        PaymentLine.objects.bulk_update(to_update, ["position", "amount", "capped", "reason", "note"], batch_size=5_000)
+        result.updated = len(to_update)
+    if wanted:
+        result.created = _copy_lines(wanted)
+
+
+def _copy_lines(wanted: dict[tuple[int, int, str], _Wanted]) -> int:
+    """Insert lines with COPY: the fastest bulk write PostgreSQL has, and its triggers keep history."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    now = timezone.now().isoformat()
+    for (tranche_id, claim_id, kind), want in wanted.items():
+        writer.writerow(
+            [tranche_id, claim_id, kind, want.position, want.amount, want.capped, want.reason, want.note, now]
+        )
+    buffer.seek(0)
+    columns = "tranche_id, claim_id, kind, position, amount, capped, reason, note, created_at"
+    # FORCE_NOT_NULL: an empty reason or note is the empty string, not NULL.
+    sql = f"COPY {PaymentLine._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (reason, note))"
+    with connection.cursor() as cursor:
+        cursor.copy_expert(sql, buffer)
+    return len(wanted)
+
+
+def schedule_recompute_on_commit(*, contract_id: int) -> None:
+    """Enqueue the contract's recompute once the current transaction commits (at once outside one)."""
+    from financing.tasks import schedule_recompute_task  # tasks call services: import here, not at the top
+
+    transaction.on_commit(lambda: schedule_recompute_task.delay(contract_id))
+
+
+# --- Claims and their verification --------------------------------------------------------------------
+
+
+def _require_staff(user: User | None, *, action: str) -> User:
+    if user is None or not user.is_program_staff:
+        raise PermissionDenied(f"Only program staff may {action}.")
+    return user
+
+
+def _require_independent(user: User, claim: OutcomeClaim) -> None:
+    """A claim and its verification are separate acts by separate parties."""
+    if user.organisation_id is not None and user.organisation_id == claim.metric.contract.provider_id:
+        raise PermissionDenied("A provider's own users may not verify or decide the provider's claims.")
+
+
+def _locked_claim(claim: OutcomeClaim) -> OutcomeClaim:
+    return OutcomeClaim.objects.select_for_update(of=("self",)).select_related("metric__contract").get(pk=claim.pk)
+
+
+def claim_verify(
+    *,
+    claim: OutcomeClaim,
+    user: User | None,
+    verified_on: datetime.date | None = None,
+    rule: str = "",
+    reason: str = "",
+    facts: dict[str, Any] | None = None,
+) -> OutcomeClaim:
+    """Verify a claim: by program staff (``user``), or by an automatic ``rule`` (``user=None``)."""
+    with transaction.atomic(), acting_as(user, action="claim_verify"):
+        if user is not None:
+            _require_staff(user, action="verify claims")
+        elif not rule:
+            raise ValueError("an automatic verification names its rule")
+        claim = _locked_claim(claim)
+        if user is not None:
+            _require_independent(user, claim)
+        if claim.status != ClaimStatus.CLAIMED:
+            raise ValidationError({"status": f"Only a claimed claim can be verified; this one is {claim.status}."})
+        claim.status = ClaimStatus.VERIFIED
+        claim.verified_on = verified_on or timezone.localdate()
+        claim.in_review = False
+        claim.full_clean()
+        claim.save(update_fields=["status", "verified_on", "in_review"])
+        _record(claim, Decision.VERIFIED, user=user, rule=rule, reason=reason, facts=facts)
+        schedule_recompute_on_commit(contract_id=claim.metric.contract_id)
+        return claim
+
+
+def claim_reject(*, claim: OutcomeClaim, user: User, reason: str, facts: dict[str, Any] | None = None) -> OutcomeClaim:
+    """Reject a claimed outcome, with the reason the provider will read."""
+    with transaction.atomic(), acting_as(user, action="claim_reject"):
+        _require_staff(user, action="reject claims")
+        if not reason.strip():
+            raise ValidationError({"reason": "Say why the claim is rejected."})
+        claim = _locked_claim(claim)
+        _require_independent(user, claim)
+        if claim.status != ClaimStatus.CLAIMED:
+            raise ValidationError({"status": f"Only a claimed claim can be rejected; this one is {claim.status}."})
+        claim.status = ClaimStatus.REJECTED
+        claim.rejection_reason = reason.strip()
+        claim.in_review = False
+        claim.save(update_fields=["status", "rejection_reason", "in_review"])
+        _record(claim, Decision.REJECTED, user=user, reason=reason.strip(), facts=facts)
+        return claim
+
+
+def claim_reverse(
+    *, claim: OutcomeClaim, user: User | None, reason: str, rule: str = "", facts: dict[str, Any] | None = None
+) -> OutcomeClaim:
+    """Reverse a verified claim later found false; what it was paid comes back through the schedule."""
+    with transaction.atomic(), acting_as(user, action="claim_reverse"):
+        if user is not None:
+            _require_staff(user, action="reverse claims")
+        elif not rule:
+            raise ValueError("an automatic reversal names its rule")
+        if not reason.strip():
+            raise ValidationError({"reason": "Say why the claim is reversed."})
+        claim = _locked_claim(claim)
+        if user is not None:
+            _require_independent(user, claim)
+        if claim.status != ClaimStatus.VERIFIED:
+            raise ValidationError({"status": f"Only a verified claim can be reversed; this one is {claim.status}."})
+        claim.status = ClaimStatus.REVERSED
+        claim.reversal_reason = reason.strip()
+        claim.save(update_fields=["status", "reversal_reason"])
+        _record(claim, Decision.REVERSED, user=user, rule=rule, reason=reason.strip(), facts=facts)
+        schedule_recompute_on_commit(contract_id=claim.metric.contract_id)
+        return claim
+
+
+def claim_send_to_review(*, claim: OutcomeClaim, rule: str, reason: str, facts: dict[str, Any]) -> OutcomeClaim:
+    """An automatic rule found evidence for and against: staff decide, with the facts in front of them."""
+    with transaction.atomic(), acting_as(None, action="claim_send_to_review"):
+        claim = _locked_claim(claim)
+        if claim.status != ClaimStatus.CLAIMED:
+            raise ValidationError({"status": f"Only a claimed claim can go to review; this one is {claim.status}."})
+        if claim.in_review and _latest_review_facts(claim) == facts:
+            return claim  # already waiting with the same facts: a re-run adds nothing
+        claim.in_review = True
+        claim.save(update_fields=["in_review"])
+        _record(claim, Decision.NEEDS_REVIEW, user=None, rule=rule, reason=reason, facts=facts)
+        return claim
+
+
+def _latest_review_facts(claim: OutcomeClaim) -> dict[str, Any] | None:
+    latest = claim.verifications.filter(decision=Decision.NEEDS_REVIEW).order_by("-decided_at", "-id").first()
+    return latest.facts if latest else None
+
+
+def _record(
+    claim: OutcomeClaim,
+    decision: str,
+    *,
+    user: User | None,
+    rule: str = "",
+    reason: str = "",
+    facts: dict[str, Any] | None = None,
+) -> Verification:
+    return Verification.objects.create(
+        claim=claim,
+        decision=decision,
+        method=VerificationMethod.STAFF if user is not None else VerificationMethod.AUTOMATIC,
+        decided_by=user,
+        rule=rule,
+        reason=reason,
+        facts=facts or {},
+    )
+
+
+# --- Approval and payment -----------------------------------------------------------------------------
+
+
+def tranche_total(*, tranche: Tranche) -> Decimal:
+    total = tranche.lines.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    return quantize(total, tranche.contract.currency)
+
+
+def tranche_approve(*, tranche: Tranche, user: User, expected_total: Decimal | None = None) -> Tranche:
+    """Approve a tranche for payment, which freezes it: later changes land in the next open tranche.
+
+    Maker-checker: the approver verified none of the claims the tranche pays. The schedule is brought
+    up to date first, so what is approved is what the rules give now; with ``expected_total`` the
+    approval is refused if that is no longer the total the approver saw.
+    """
+    with transaction.atomic(), acting_as(user, action="tranche_approve"):
+        _require_staff(user, action="approve tranches")
+        schedule_recompute(contract_id=tranche.contract_id, user=user)
+        tranche = Tranche.objects.select_for_update().select_related("contract").get(pk=tranche.pk)
+        if tranche.status != TrancheStatus.OPEN:
+            raise ValidationError({"status": f"Tranche {tranche.code} is already {tranche.status}."})
+        if tranche.end_date >= timezone.localdate():
+            raise ValidationError(
+                {"status": f"Tranche {tranche.code} runs until {tranche.end_date}: approve it after."}
+            )
+        if Verification.objects.filter(
+            claim__payment_lines__tranche=tranche, decided_by=user, decision=Decision.VERIFIED
+        ).exists():
+            raise PermissionDenied(
+                "Maker-checker: you verified claims this tranche pays, so another staff member must approve it."
+            )
+        total = tranche_total(tranche=tranche)
+        if expected_total is not None and quantize(expected_total, tranche.contract.currency) != total:
+            raise ValidationError(
+                {"expected_total": f"The tranche now totals {total}, not {expected_total}: review it again."}
+            )
+        tranche.status = TrancheStatus.APPROVED
+        tranche.approved_by = user
+        tranche.approved_at = timezone.now()
+        tranche.save(update_fields=["status", "approved_by", "approved_at"])
+        return tranche
+
+
+def disbursement_record(
+    *, tranche: Tranche, user: User, amount: Decimal, paid_on: datetime.date, reference: str
+) -> Disbursement:
+    """Record the payer's payment of an approved tranche: exactly its total, once."""
+    with transaction.atomic(), acting_as(user, action="disbursement_record"):
+        _require_staff(user, action="record disbursements")
+        tranche = Tranche.objects.select_for_update().select_related("contract").get(pk=tranche.pk)
+        if tranche.status == TrancheStatus.PAID:
+            raise ValidationError({"tranche": f"Tranche {tranche.code} is already paid."})
+        if tranche.status != TrancheStatus.APPROVED:
+            raise ValidationError({"tranche": f"Tranche {tranche.code} must be approved before it is paid."})
+        total = tranche_total(tranche=tranche)
+        currency = tranche.contract.currency
+        if quantize(amount, currency) != total or amount != quantize(amount, currency):
+            raise ValidationError({"amount": f"The tranche totals {currency} {total}; the payment must match it."})
+        disbursement = Disbursement(
+            tranche=tranche, amount=total, currency=currency, paid_on=paid_on, reference=reference, recorded_by=user
+        )
+        disbursement.full_clean()
+        disbursement.save()
+        tranche.status = TrancheStatus.PAID
+        tranche.save(update_fields=["status"])
+        return disbursement

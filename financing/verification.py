@@ -1,0 +1,239 @@
+"""Automatic verification: each metric kind's rule, checked against employment, journey, fees and evidence.
+
+A rule gives one of three answers for a claim: the outcome holds (verify it), not yet (leave it
+claimed: day N is not reached, the attestation has not arrived), or the evidence disagrees (send it
+to the staff review queue with the facts for and against). The rules are pure functions of a
+worker's facts; ``verify_pending_claims`` gathers the facts for a whole contract in a few queries
+and applies the answers through the claim services.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.utils import timezone
+
+from financing import services
+from financing.models import ClaimStatus, MetricKind, OutcomeClaim
+from recruitment.models import FeeReport
+from workers.models import Employment, Evidence, EvidenceKind, TrainingEnrollment, Worker
+from workers.stages import Stage
+
+NEVER_DEPLOYED = {Stage.WITHDRAWN, Stage.NOT_SELECTED, Stage.VISA_DENIED}
+
+
+class Answer(StrEnum):
+    VERIFY = "verify"
+    WAIT = "wait"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    answer: Answer
+    reason: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Job:
+    start: datetime.date
+    end: datetime.date | None
+    separation_reason: str
+
+
+@dataclass(frozen=True)
+class Course:
+    course: str
+    completed_on: datetime.date | None
+    passed: bool | None
+    has_certificate: bool
+
+
+@dataclass
+class WorkerFacts:
+    """What the platform knows about one worker that bears on their outcomes."""
+
+    stage: str
+    jobs: list[Job] = field(default_factory=list)
+    evidence_kinds: set[str] = field(default_factory=set)
+    survey_fee_paid: list[bool] = field(default_factory=list)
+    fees_paid: list[tuple[str, Decimal, str]] = field(default_factory=list)  # (category, amount, currency)
+    courses: list[Course] = field(default_factory=list)
+
+
+def placed(facts: WorkerFacts, *, today: datetime.date, retention_days: int | None = None) -> Verdict:
+    """PLACED: an employment has started and an employer attestation is on file."""
+    started = [job for job in facts.jobs if job.start <= today]
+    attested = EvidenceKind.EMPLOYER_ATTESTATION in facts.evidence_kinds
+    shown = {"employment_started": [job.start.isoformat() for job in started], "employer_attestation": attested}
+    if started and facts.stage in NEVER_DEPLOYED:
+        return Verdict(Answer.REVIEW, f"An employment is recorded, but the journey ended at '{facts.stage}'.", shown)
+    if started and attested:
+        return Verdict(Answer.VERIFY, "Employment started and the employer attested it.", shown)
+    if attested and not facts.jobs:
+        return Verdict(Answer.REVIEW, "The employer attested a placement, but no employment is recorded.", shown)
+    return Verdict(Answer.WAIT, "Waiting for the employment to start and the employer's attestation.", shown)
+
+
+def retained(facts: WorkerFacts, *, today: datetime.date, retention_days: int | None = None) -> Verdict:
+    """RETAINED_N: an employment has lasted N days with no separation before day N."""
+    days = retention_days or 0
+    shown = {
+        "retention_days": days,
+        "employments": [
+            {
+                "start": j.start.isoformat(),
+                "end": j.end.isoformat() if j.end else None,
+                "separation": j.separation_reason,
+            }
+            for j in facts.jobs
+        ],
+    }
+    started = [job for job in facts.jobs if job.start <= today]
+    if not started:
+        return Verdict(Answer.WAIT, "No employment has started yet.", shown)
+    for job in started:
+        day_n = job.start + datetime.timedelta(days=days)
+        if (job.end is None or job.end >= day_n) and day_n <= today:
+            return Verdict(Answer.VERIFY, f"Employed {days} days from {job.start} without separation.", shown)
+    if all(job.end is not None and job.end < job.start + datetime.timedelta(days=days) for job in started):
+        return Verdict(Answer.REVIEW, f"Every employment ended before day {days}.", shown)
+    return Verdict(Answer.WAIT, f"Day {days} of the employment is not reached yet.", shown)
+
+
+def zero_fee(facts: WorkerFacts, *, today: datetime.date, retention_days: int | None = None) -> Verdict:
+    """ZERO_FEE: a worker survey reports no fee and no fee above zero is reported for the worker."""
+    shown = {
+        "survey_fee_paid": facts.survey_fee_paid,
+        "fees_reported": [{"category": c, "amount": str(a), "currency": cur} for c, a, cur in facts.fees_paid],
+    }
+    if facts.fees_paid:
+        return Verdict(Answer.REVIEW, "A fee above zero is reported for this worker.", shown)
+    if any(facts.survey_fee_paid):
+        return Verdict(Answer.REVIEW, "The worker's survey says a fee was paid.", shown)
+    if facts.survey_fee_paid:
+        return Verdict(Answer.VERIFY, "The worker's survey reports no fee and no fee is reported.", shown)
+    return Verdict(Answer.WAIT, "Waiting for the worker's survey.", shown)
+
+
+def trained(facts: WorkerFacts, *, today: datetime.date, retention_days: int | None = None) -> Verdict:
+    """TRAINED: a course was completed and passed, with its certificate on file."""
+    shown = {
+        "courses": [
+            {
+                "course": c.course,
+                "completed_on": c.completed_on.isoformat() if c.completed_on else None,
+                "passed": c.passed,
+                "certificate": c.has_certificate,
+            }
+            for c in facts.courses
+        ]
+    }
+    done = [c for c in facts.courses if c.completed_on is not None and c.completed_on <= today]
+    if any(c.passed and c.has_certificate for c in done):
+        return Verdict(Answer.VERIFY, "Course completed and passed, certificate on file.", shown)
+    if done and all(c.passed is False for c in done):
+        return Verdict(Answer.REVIEW, "The course was completed but not passed.", shown)
+    return Verdict(Answer.WAIT, "Waiting for the course to be completed, assessed and certified.", shown)
+
+
+def manual(facts: WorkerFacts, *, today: datetime.date, retention_days: int | None = None) -> Verdict:
+    return Verdict(Answer.WAIT, "This metric is verified by staff only.")
+
+
+RULES: dict[str, Callable[..., Verdict]] = {
+    MetricKind.PLACED: placed,
+    MetricKind.RETAINED_N: retained,
+    MetricKind.ZERO_FEE: zero_fee,
+    MetricKind.TRAINED: trained,
+    MetricKind.MANUAL: manual,
+}
+
+
+@dataclass
+class VerificationRun:
+    verified: int = 0
+    review: int = 0
+    waiting: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"verified": self.verified, "review": self.review, "waiting": self.waiting}
+
+
+def verify_pending_claims(*, contract_id: int, today: datetime.date | None = None) -> VerificationRun:
+    """Apply the automatic rules to the contract's claims that wait for a decision (not those in review).
+
+    Safe to run again: a verified claim is not pending any more, and a claim sent to review with
+    the same facts is not sent twice.
+    """
+    today = today or timezone.localdate()
+    run = VerificationRun()
+    pending = list(
+        OutcomeClaim.objects.filter(metric__contract_id=contract_id, status=ClaimStatus.CLAIMED, in_review=False)
+        .select_related("metric")
+        .order_by("id")
+    )
+    for batch_start in range(0, len(pending), 2_000):
+        batch = pending[batch_start : batch_start + 2_000]
+        facts = worker_facts(worker_ids={claim.worker_id for claim in batch}, today=today)
+        for claim in batch:
+            rule = RULES[claim.metric.kind]
+            verdict = rule(facts[claim.worker_id], today=today, retention_days=claim.metric.retention_days)
+            if verdict.answer == Answer.VERIFY:
+                services.claim_verify(
+                    claim=claim,
+                    user=None,
+                    verified_on=today,
+                    rule=claim.metric.kind,
+                    reason=verdict.reason,
+                    facts=verdict.facts,
+                )
+                run.verified += 1
+            elif verdict.answer == Answer.REVIEW:
+                services.claim_send_to_review(
+                    claim=claim, rule=claim.metric.kind, reason=verdict.reason, facts=verdict.facts
+                )
+                run.review += 1
+            else:
+                run.waiting += 1
+    return run
+
+
+def worker_facts(*, worker_ids: Iterable[int], today: datetime.date) -> dict[int, WorkerFacts]:
+    """The facts of many workers in five queries, whatever their number."""
+    ids = list(worker_ids)
+    facts: dict[int, WorkerFacts] = {}
+    recruiter_of: dict[int, int] = {}
+    for pk, stage, recruiter_id in Worker.objects.filter(pk__in=ids).values_list("pk", "current_stage", "recruiter_id"):
+        facts[pk] = WorkerFacts(stage=stage)
+        recruiter_of[pk] = recruiter_id
+    for worker_id, start, end, reason in Employment.objects.filter(worker_id__in=ids).values_list(
+        "worker_id", "start_date", "end_date", "separation_reason"
+    ):
+        facts[worker_id].jobs.append(Job(start=start, end=end, separation_reason=reason))
+    for worker_id, kind, data in Evidence.objects.filter(worker_id__in=ids).values_list("worker_id", "kind", "facts"):
+        facts[worker_id].evidence_kinds.add(kind)
+        if kind == EvidenceKind.WORKER_SURVEY and isinstance(data, dict) and isinstance(data.get("fee_paid"), bool):
+            facts[worker_id].survey_fee_paid.append(data["fee_paid"])
+    fees: defaultdict[int, list[tuple[str, Decimal, str]]] = defaultdict(list)
+    for worker_id, recruiter_id, category, amount, currency in FeeReport.objects.filter(
+        worker_id__in=ids, amount__gt=0
+    ).values_list("worker_id", "recruiter_id", "category", "amount", "currency"):
+        if recruiter_id == recruiter_of.get(worker_id):
+            fees[worker_id].append((category, amount, currency))
+    for worker_id, paid in fees.items():
+        facts[worker_id].fees_paid = paid
+    for worker_id, course, completed, passed, certificate in TrainingEnrollment.objects.filter(
+        worker_id__in=ids
+    ).values_list("worker_id", "course", "completed_on", "passed", "certificate_id"):
+        facts[worker_id].courses.append(
+            Course(course=course, completed_on=completed, passed=passed, has_certificate=certificate is not None)
+        )
+    return facts
