@@ -1,7 +1,7 @@
 """The payment rules of results-based financing, as pure functions.
 
 ``compute_schedule`` turns a contract's terms and its outcome claims into the payment schedule that
-``/work/shared/rbf-scenario.md`` ("The rules, step by step") defines; the numbered rules below refer to it.
+``docs/rbf-scenario.md`` ("The rules, step by step") defines; the numbered rules below refer to it.
 The live recompute and the contract simulator both call it, so a scenario and a live contract never
 disagree. It is pure on purpose: no ORM, no clock, no I/O, ``Decimal`` only. The same inputs give the
 same schedule, which is what makes a recompute idempotent and the rules exhaustively testable.

@@ -1,4 +1,4 @@
-"""The contract simulator's JSON: a scenario in, the payment schedule out (``/work/shared/rbf-scenario.md``).
+"""The contract simulator's JSON: a scenario in, the payment schedule out (``docs/rbf-scenario.md``).
 
 Pure like ``payments``, so ``manage.py simulate_contract`` and ``POST /api/v1/contracts/simulate/`` share
 one parser and one format. This module only reads and writes JSON shapes; what makes terms valid (prices,

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.humanize",
     "django_countries",
+    "rest_framework",
+    "django_filters",
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
@@ -208,6 +210,15 @@ STORAGES = {
 # Outside production WhiteNoise serves straight from the apps' static folders: no collectstatic.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+
+# --- REST API -------------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "lamp.api.exception_handler",
+}
 
 # --- History (django-pghistory): database triggers, so update() and bulk writes are kept too ------
 
