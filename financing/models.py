@@ -7,12 +7,16 @@ database triggers, with the acting user, including bulk writes.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from lamp.currencies import format_money
+from financing import payments
+from lamp.currencies import format_money, quantize
 from lamp.fields import CurrencyField, MoneyField
 from lamp.history import tracked
 from pilots.models import Organisation, Pilot
@@ -80,6 +84,10 @@ class RbfContract(models.Model):
     @property
     def cap_total_display(self) -> str:
         return format_money(self.cap_total, self.currency)
+
+    def clean(self) -> None:
+        if self.cap_total is not None and self.currency and self.cap_total != quantize(self.cap_total, self.currency):
+            raise ValidationError({"cap_total": f"Give the cap in whole {self.currency} minor units."})
 
 
 class MetricKind(models.TextChoices):
@@ -160,6 +168,31 @@ class OutcomeMetric(models.Model):
     def __str__(self) -> str:
         return f"{self.code} ({self.contract.reference})"
 
+    def as_terms(self) -> payments.Metric:
+        """This metric as the payment rules see it; raises ``payments.TermsError`` if they cannot apply it."""
+        return payments.Metric(
+            code=self.code,
+            price=self.price,
+            tiers=_tiers(self.tiers),
+            max_units_per_worker=self.max_units_per_worker,
+            cap_units=self.cap_units,
+            cap_amount=self.cap_amount,
+            threshold_rate=self.threshold_rate,
+            denominator=self.denominator_metric.code if self.denominator_metric_id else None,
+        )
+
+    def clean(self) -> None:
+        if self.denominator_metric_id and self.denominator_metric.contract_id != self.contract_id:
+            raise ValidationError({"denominator_metric": "Choose a metric of the same contract."})
+        try:
+            self.as_terms()
+        except payments.TermsError as error:
+            field = _METRIC_FIELDS.get(error.field.split("[")[0].split(".")[0], NON_FIELD_ERRORS)
+            raise ValidationError({field: f"{error.field}: {error.message}"}) from None
+        currency = self.contract.currency if self.contract_id else None
+        if currency and self.cap_amount is not None and self.cap_amount != quantize(self.cap_amount, currency):
+            raise ValidationError({"cap_amount": f"Give the cap in whole {currency} minor units."})
+
     @property
     def price_display(self) -> str:
         if self.price is not None:
@@ -169,6 +202,42 @@ class OutcomeMetric(models.Model):
             units = f"next {tier['units']}" if tier.get("units") else "each further unit"
             parts.append(f"{units} at {tier['price']}")
         return f"{self.contract.currency} tiers: " + "; ".join(parts)
+
+
+NON_FIELD_ERRORS = "__all__"
+_METRIC_FIELDS = {
+    "code": "code",
+    "price": "price",
+    "tiers": "tiers",
+    "max_units_per_worker": "max_units_per_worker",
+    "cap_units": "cap_units",
+    "cap_amount": "cap_amount",
+    "threshold_rate": "threshold_rate",
+    "denominator": "denominator_metric",
+}
+
+
+def _tiers(value: object) -> tuple[payments.Tier, ...] | None:
+    """The ``tiers`` JSON as payment tiers: ``[{"units": 370, "price": "1100.00"}, {"units": null, ...}]``."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise payments.TermsError("tiers", 'must be a list such as [{"units": null, "price": "500.00"}]')
+    tiers = []
+    for index, tier in enumerate(value):
+        if not isinstance(tier, dict) or set(tier) != {"units", "price"}:
+            raise payments.TermsError(
+                f"tiers[{index}]", 'must be {"units": <whole number or null>, "price": "<amount>"}'
+            )
+        units = tier["units"]
+        if units is not None and (not isinstance(units, int) or isinstance(units, bool)):
+            raise payments.TermsError(f"tiers[{index}].units", "must be a whole number or null")
+        try:
+            price = Decimal(str(tier["price"]))
+        except InvalidOperation:
+            raise payments.TermsError(f"tiers[{index}].price", "must be an amount such as 500.00") from None
+        tiers.append(payments.Tier(units=units, price=price))
+    return tuple(tiers)
 
 
 class ClaimStatus(models.TextChoices):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from financing import payments
 from financing.models import ClaimStatus, OutcomeClaim, OutcomeMetric, RbfContract, Tranche, TranchePeriod
 
@@ -25,7 +23,7 @@ def contract_terms(*, contract: RbfContract) -> payments.Terms:
         end=contract.end_date,
         cap_total=contract.cap_total,
         tranches=tranche_periods(contract=contract),
-        metrics=tuple(_metric(metric) for metric in metrics),
+        metrics=tuple(metric.as_terms() for metric in metrics),
     )
 
 
@@ -37,24 +35,6 @@ def tranche_periods(*, contract: RbfContract) -> tuple[payments.TranchePeriod, .
         )
     return payments.calendar_tranches(
         start=contract.start_date, end=contract.end_date, period=contract.tranche_period, due_days=contract.due_days
-    )
-
-
-def _metric(metric: OutcomeMetric) -> payments.Metric:
-    tiers = None
-    if metric.tiers is not None:
-        tiers = tuple(
-            payments.Tier(units=tier.get("units"), price=Decimal(str(tier["price"]))) for tier in metric.tiers
-        )
-    return payments.Metric(
-        code=metric.code,
-        price=metric.price,
-        tiers=tiers,
-        max_units_per_worker=metric.max_units_per_worker,
-        cap_units=metric.cap_units,
-        cap_amount=metric.cap_amount,
-        threshold_rate=metric.threshold_rate,
-        denominator=metric.denominator_metric.code if metric.denominator_metric else None,
     )
 
 

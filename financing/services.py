@@ -252,6 +252,20 @@ def schedule_recompute_on_commit(*, contract_id: int) -> None:
     transaction.on_commit(lambda: schedule_recompute_task.delay(contract_id))
 
 
+def verification_on_commit(*, worker_id: int) -> None:
+    """Re-run automatic verification, once this transaction commits, for each contract in which the
+    worker has a claim waiting: new facts about a worker may settle it."""
+    from financing.tasks import verify_pending_claims_task
+
+    contract_ids = set(
+        OutcomeClaim.objects.filter(worker_id=worker_id, status=ClaimStatus.CLAIMED, in_review=False).values_list(
+            "metric__contract_id", flat=True
+        )
+    )
+    for contract_id in sorted(contract_ids):
+        transaction.on_commit(lambda contract_id=contract_id: verify_pending_claims_task.delay(contract_id))
+
+
 # --- Claims and their verification --------------------------------------------------------------------
 
 

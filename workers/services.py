@@ -7,9 +7,11 @@ the journey rules, and is the only writer of ``Worker.current_stage``.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -113,9 +115,7 @@ def worker_start_new_season(
 
 def _check_date(*, worker: Worker, stage: str, occurred_on: datetime.date) -> None:
     if occurred_on > timezone.localdate():
-        raise JourneyError(
-            current=worker.current_stage, requested=stage, message=f"{occurred_on} is in the future."
-        )
+        raise JourneyError(current=worker.current_stage, requested=stage, message=f"{occurred_on} is in the future.")
     if worker.stage_changed_on and occurred_on < worker.stage_changed_on:
         raise JourneyError(
             current=worker.current_stage,
@@ -159,3 +159,44 @@ def _sync(target: Worker, source: Worker) -> None:
     """Reflect the locked copy's journey fields on the caller's instance."""
     for field in ("current_stage", "stage_changed_on", "season", "pilot_id"):
         setattr(target, field, getattr(source, field))
+
+
+@transaction.atomic
+def evidence_add(
+    *,
+    worker: Worker,
+    kind: str,
+    uploaded_by: User | None,
+    file: UploadedFile | None = None,
+    reference: str = "",
+    description: str = "",
+    facts: dict[str, Any] | None = None,
+) -> Evidence:
+    """Keep a piece of evidence about a worker (a file, or where it is kept), with the SHA-256 of the file.
+
+    New evidence may settle a pending outcome claim, so the worker's contracts re-run automatic
+    verification once this commits.
+    """
+    evidence = Evidence(
+        worker=worker,
+        kind=kind,
+        reference=reference,
+        description=description,
+        facts=facts or {},
+        uploaded_by=uploaded_by,
+    )
+    if file is not None:
+        digest = hashlib.sha256()
+        for chunk in file.chunks():
+            digest.update(chunk)
+        file.seek(0)
+        evidence.file = file
+        evidence.sha256 = digest.hexdigest()
+        evidence.size = file.size
+        evidence.content_type = getattr(file, "content_type", "") or ""
+    evidence.full_clean()
+    evidence.save()
+    from financing.services import verification_on_commit  # financing builds on workers, not the reverse
+
+    verification_on_commit(worker_id=worker.pk)
+    return evidence

@@ -282,3 +282,29 @@ def test_concurrent_recomputes_of_one_contract_leave_one_result():
     assert errors == []
     assert Tranche.objects.filter(contract=contract).count() == 4
     assert PaymentLine.objects.filter(tranche__contract=contract, kind=LineKind.PAYMENT).count() == 4
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"price": None, "tiers": [{"units": 3, "price": "100"}]}, "tiers"),
+        ({"price": None, "tiers": [{"units": None, "price": "abc"}]}, "tiers"),
+        ({"price": None, "tiers": "500"}, "tiers"),
+        ({"cap_amount": Decimal("100.005")}, "cap_amount"),
+    ],
+    ids=["bounded last tier", "price not an amount", "tiers not a list", "cap below a cent"],
+)
+def test_metric_validation_refuses_terms_the_rules_cannot_apply(fields, field):
+    metric = f.OutcomeMetricFactory.build(contract=f.RbfContractFactory(), **fields)
+    with pytest.raises(ValidationError) as refused:
+        metric.full_clean()
+    assert field in refused.value.message_dict
+
+
+def test_a_denominator_of_another_contract_is_refused():
+    other = f.OutcomeMetricFactory()
+    metric = f.OutcomeMetricFactory.build(
+        contract=f.RbfContractFactory(), threshold_rate=Decimal("0.5"), denominator_metric=other
+    )
+    with pytest.raises(ValidationError, match="same contract"):
+        metric.full_clean()
