@@ -457,8 +457,9 @@ class _Allocator:
         self._worker_units[(metric.code, claim.worker)] += 1
         paid, reason = full, None
         if metric.cap_amount is not None:
-            paid, reason = _limit(paid, reason, room=metric.cap_amount - self._paid[metric.code],
-                                  limit=Reason.CAP_AMOUNT)
+            paid, reason = _limit(
+                paid, reason, room=metric.cap_amount - self._paid[metric.code], limit=Reason.CAP_AMOUNT
+            )
         if self._cap_total is not None:
             paid, reason = _limit(paid, reason, room=self._cap_total - self._paid_total, limit=Reason.CAP_TOTAL)
         self._paid[metric.code] += paid
@@ -467,8 +468,14 @@ class _Allocator:
 
     def _line(self, claim: Claim, *, full: Decimal, paid: Decimal, reason: Reason | None) -> Line:
         amount = quantize(paid, self._currency)
-        return Line(claim=claim.id, metric=claim.metric, worker=claim.worker, amount=amount,
-                    capped=quantize(full - amount, self._currency), reason=reason)
+        return Line(
+            claim=claim.id,
+            metric=claim.metric,
+            worker=claim.worker,
+            amount=amount,
+            capped=quantize(full - amount, self._currency),
+            reason=reason,
+        )
 
 
 def _limit(amount: Decimal, reason: Reason | None, *, room: Decimal, limit: Reason) -> tuple[Decimal, Reason | None]:

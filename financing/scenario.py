@@ -272,8 +272,11 @@ def _integer(value: object, path: str) -> int:
 
 def _decimal(value: object, path: str) -> Decimal:
     if isinstance(value, float):
-        raise ScenarioError(path, 'must be a string holding a decimal such as "500.00", not a JSON number '
-                                  "with a fraction (it has been through binary floating point)")
+        raise ScenarioError(
+            path,
+            'must be a string holding a decimal such as "500.00", not a JSON number '
+            "with a fraction (it has been through binary floating point)",
+        )
     if isinstance(value, int) and not isinstance(value, bool):
         amount = Decimal(value)
     elif isinstance(value, str) and _DECIMAL.fullmatch(value):

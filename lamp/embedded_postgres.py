@@ -8,10 +8,12 @@ that asks for the same folder and stops when the last of them exits.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 DATABASE_NAME = "lamp"
 
@@ -25,16 +27,46 @@ def embedded_database(data_dir: Path) -> dict[str, Any]:
         import pgserver  # imported here: only runs without DATABASE_URL need it
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    with pgserver.postgres_server.PostgresServer._lock:
+        _forget_dead_processes(data_dir)
     server = pgserver.get_server(data_dir, cleanup_mode="stop")
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
     if "1 row" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
-    # The server listens on a Unix socket inside the data folder: the folder is the host.
+    # The server listens on a Unix socket (in the data folder, or a shorter path if that one is too
+    # long for a socket name): its folder is the host.
+    socket_dir = parse_qs(urlparse(server.get_uri()).query)["host"][0]
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": DATABASE_NAME,
         "USER": "postgres",
         "PASSWORD": "",
-        "HOST": str(data_dir.resolve()),
+        "HOST": socket_dir,
         "PORT": "",
     }
+
+
+def _forget_dead_processes(data_dir: Path) -> None:
+    """Drop processes that died without saying so (SIGKILL) from the server's list of users.
+
+    The server stops when the last process on that list exits; a dead process left on it would keep
+    the server running after everyone is gone.
+    """
+    pids_file = data_dir / ".handle_pids.json"
+    try:
+        pids = json.loads(pids_file.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if _running(pid)]
+    if alive != pids:
+        pids_file.write_text(json.dumps(alive))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

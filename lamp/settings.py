@@ -27,7 +27,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(environ.Env().str("LAMP_STATE_DIR", default=str(BASE_DIR / ".lamp")))
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Variables may also come from a file named by LAMP_ENV_FILE (the environment wins). Not a default
+# .env: that name usually holds a deployment's secrets (docker compose reads it), not a developer's.
+if environ.Env().str("LAMP_ENV_FILE", default=""):
+    environ.Env.read_env(environ.Env().str("LAMP_ENV_FILE"), overwrite=False)
 
 LAMP_ENV = env.str("LAMP_ENV", default="development")
 if LAMP_ENV not in {"development", "production"}:
@@ -233,6 +236,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers check health over plain HTTP
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)

@@ -1,0 +1,40 @@
+# The platform's image: one image for the web server (gunicorn), the Celery worker and Celery beat.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    LAMP_ENV=production \
+    LAMP_STATE_DIR=/var/lib/lamp \
+    MEDIA_ROOT=/var/lib/lamp/media \
+    STATIC_ROOT=/app/staticfiles
+
+WORKDIR /app
+
+# Dependencies first, from pyproject.toml alone, so a change of code does not reinstall them.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# The code runs from /app: the settings find templates/ and manage.py beside the packages (BASE_DIR),
+# so the project is installed in place (-e) rather than copied a second time into site-packages.
+COPY . .
+RUN pip install --no-deps -e .
+
+# Static files are collected at build time. Settings refuse to load in production without their
+# secrets, so the build gets throwaway values that exist only for this command (no database is opened).
+RUN SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_SALT=collectstatic-only IDENTITY_HASH_KEY=collectstatic-only \
+    ALLOWED_HOSTS=localhost DATABASE_URL=postgres://collectstatic@localhost/none \
+    python manage.py collectstatic --noinput
+
+RUN useradd --system --uid 10001 --home-dir /var/lib/lamp --no-create-home lamp \
+    && mkdir -p /var/lib/lamp/media \
+    && chown -R lamp:lamp /var/lib/lamp
+USER lamp
+
+EXPOSE 8000
+# Workers: gunicorn reads WEB_CONCURRENCY (default 1).
+CMD ["gunicorn", "lamp.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
