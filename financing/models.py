@@ -402,7 +402,9 @@ class PaymentLine(models.Model):
     tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="lines")
     claim = models.ForeignKey(OutcomeClaim, on_delete=models.PROTECT, related_name="payment_lines")
     kind = models.CharField(max_length=12, choices=LineKind.choices, default=LineKind.PAYMENT)
-    position = models.PositiveIntegerField(help_text="Order of the line within its tranche.")
+    # The claim's verified_on, kept on the line so a tranche lists its lines in allocation order
+    # (verified_on, claim) without a join, and a recompute never rewrites lines to renumber them.
+    verified_on = models.DateField()
     amount = MoneyField()
     capped = MoneyField(default=0)
     reason = models.CharField(max_length=30, choices=CapReason.choices, blank=True)
@@ -410,7 +412,8 @@ class PaymentLine(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["tranche", "position", "id"]
+        # Payments first, then adjustments ("payment" > "adjustment"), each in allocation order.
+        ordering = ["tranche", "-kind", "verified_on", "claim_id"]
         constraints = [
             models.UniqueConstraint(fields=["tranche", "claim", "kind"], name="payment_line_unique_per_claim"),
             models.CheckConstraint(
@@ -444,3 +447,20 @@ class Disbursement(models.Model):
 
     def __str__(self) -> str:
         return f"{format_money(self.amount, self.currency)} for {self.tranche} on {self.paid_on}"
+
+
+class ScheduleState(models.Model):
+    """When a contract's schedule was last computed, and a fingerprint of every input it had then.
+
+    A recompute whose inputs have not changed since stops at the fingerprint, in a few milliseconds.
+    """
+
+    contract = models.OneToOneField(RbfContract, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    fingerprint = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["contract"]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} computed at {self.computed_at:%Y-%m-%d %H:%M}"

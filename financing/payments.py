@@ -444,11 +444,15 @@ class _Allocator:
         self._units: defaultdict[str, int] = defaultdict(int)
         self._worker_units: defaultdict[tuple[str, str], int] = defaultdict(int)
         self._paid: defaultdict[str, Decimal] = defaultdict(Decimal)
+        self._rounded: dict[Decimal, Decimal] = {}  # price -> price rounded to the currency: few distinct ones
 
     def line(self, *, claim: Claim, metric: Metric) -> Line:
         counted = self._units[metric.code]
         # A line stopped by a unit limit is shown at the price its metric's next counted unit would have.
-        full = quantize(metric.unit_price(counted + 1), self._currency)
+        price = metric.unit_price(counted + 1)
+        full = self._rounded.get(price)
+        if full is None:
+            full = self._rounded[price] = quantize(price, self._currency)
         if self._worker_units[(metric.code, claim.worker)] >= metric.max_units_per_worker:
             return self._line(claim, full=full, paid=Decimal(0), reason=Reason.MAX_UNITS_PER_WORKER)
         if metric.cap_units is not None and counted >= metric.cap_units:
@@ -467,13 +471,14 @@ class _Allocator:
         return self._line(claim, full=full, paid=paid, reason=reason)
 
     def _line(self, claim: Claim, *, full: Decimal, paid: Decimal, reason: Reason | None) -> Line:
-        amount = quantize(paid, self._currency)
+        # Unlimited, a line pays ``full``, already rounded; a limit may leave any amount of room.
+        amount = paid if paid is full else quantize(paid, self._currency)
         return Line(
             claim=claim.id,
             metric=claim.metric,
             worker=claim.worker,
             amount=amount,
-            capped=quantize(full - amount, self._currency),
+            capped=full - amount,  # both rounded: exact, with the currency's decimals
             reason=reason,
         )
 

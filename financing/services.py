@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import hashlib
 import io
 from collections import defaultdict
 from collections.abc import Iterable
@@ -31,6 +32,7 @@ from financing.models import (
     OutcomeClaim,
     PaymentLine,
     RbfContract,
+    ScheduleState,
     Tranche,
     TrancheStatus,
     Verification,
@@ -65,14 +67,23 @@ class RecomputeResult:
 
 @dataclass(frozen=True)
 class _Wanted:
-    position: int
+    verified_on: datetime.date
     amount: Decimal
     capped: Decimal
     reason: str
     note: str = ""
 
+    def row(self) -> tuple[object, ...]:
+        return (self.verified_on, self.amount, self.capped, self.reason, self.note)
 
-def schedule_recompute(*, contract_id: int, user: User | None = None) -> RecomputeResult:
+
+ADJUSTMENT_NOTE = "Adjusts what a frozen tranche paid for this claim to what the rules now give"
+# Part of every schedule fingerprint: bump it when the rules in payments.py change what they give,
+# so that every contract is recomputed once under the new rules.
+RULES_VERSION = "1"
+
+
+def schedule_recompute(*, contract_id: int, user: User | None = None, force: bool = False) -> RecomputeResult:
     """Rebuild the payment lines of a contract's open tranches from its claims as they stand.
 
     The rules (``payments.compute_schedule``) run over every verified claim. Lines of open tranches are
@@ -81,6 +92,9 @@ def schedule_recompute(*, contract_id: int, user: User | None = None) -> Recompu
     as adjustment lines naming the claim. Only differences are written, so a recompute with nothing
     changed writes nothing; the contract row is locked, so two recomputes of one contract run one
     after the other and leave one result.
+
+    A fingerprint of everything the result depends on (terms, verified claims, tranches and the lines
+    they hold) is kept after each run; when it has not changed the run stops there, unless ``force``.
     """
     with transaction.atomic(), acting_as(user, action="schedule_recompute"):
         contract = RbfContract.objects.select_for_update().get(pk=contract_id)
@@ -88,11 +102,53 @@ def schedule_recompute(*, contract_id: int, user: User | None = None) -> Recompu
         if contract.status == ContractStatus.DRAFT:
             return result
         terms = contract_terms(contract=contract)
-        schedule = payments.compute_schedule(terms=terms, claims=verified_claims(contract=contract))
+        fingerprint = _fingerprint(contract=contract, terms=terms)
+        state = ScheduleState.objects.filter(contract=contract).first()
+        if not force and state is not None and state.fingerprint == fingerprint:
+            return result
+        claims = verified_claims(contract=contract)
+        schedule = payments.compute_schedule(terms=terms, claims=claims)
         tranches = _ensure_tranches(contract=contract, periods=terms.tranches, result=result)
-        wanted = _wanted_lines(contract=contract, schedule=schedule, tranches=tranches, result=result)
+        verified_on = {int(claim.id): claim.verified_on for claim in claims}
+        wanted = _wanted_lines(
+            contract=contract, schedule=schedule, tranches=tranches, verified_on=verified_on, result=result
+        )
         _write_lines(contract=contract, wanted=wanted, result=result)
+        after = _fingerprint(contract=contract, terms=terms)
+        if state is None or state.fingerprint != after:
+            ScheduleState.objects.update_or_create(
+                contract=contract, defaults={"fingerprint": after, "computed_at": timezone.now()}
+            )
         return result
+
+
+def _fingerprint(*, contract: RbfContract, terms: payments.Terms) -> str:
+    """A hash of every input of the schedule, computed by PostgreSQL over the claims and the lines."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*), md5(coalesce(string_agg(
+                c.id::text || ':' || c.metric_id || ':' || c.worker_id || ':' || c.verified_on, ','
+                ORDER BY c.id), ''))
+            FROM financing_outcomeclaim c JOIN financing_outcomemetric m ON m.id = c.metric_id
+            WHERE m.contract_id = %s AND c.status = 'verified'
+            """,
+            [contract.pk],
+        )
+        claims = cursor.fetchone()
+        cursor.execute(
+            """
+            SELECT t.id, t.code, t.status, t.start_date, t.end_date, t.due_date,
+                   count(l.id), coalesce(sum(l.amount), 0), coalesce(sum(l.capped), 0),
+                   md5(coalesce(string_agg(l.id::text || ':' || l.amount || ':' || l.capped, ',' ORDER BY l.id), ''))
+            FROM financing_tranche t LEFT JOIN financing_paymentline l ON l.tranche_id = t.id
+            WHERE t.contract_id = %s GROUP BY t.id ORDER BY t.id
+            """,
+            [contract.pk],
+        )
+        tranches = cursor.fetchall()
+    digest = hashlib.sha256(repr((RULES_VERSION, terms, contract.status, claims, tranches)).encode())
+    return digest.hexdigest()
 
 
 def _ensure_tranches(
@@ -123,6 +179,7 @@ def _wanted_lines(
     contract: RbfContract,
     schedule: payments.Schedule,
     tranches: dict[str, Tranche],
+    verified_on: dict[int, datetime.date],
     result: RecomputeResult,
 ) -> dict[tuple[int, int, str], _Wanted]:
     """The lines the open tranches should hold, keyed by (tranche, claim, kind)."""
@@ -130,41 +187,31 @@ def _wanted_lines(
     due_in_frozen: defaultdict[int, Decimal] = defaultdict(Decimal)
     for tranche_result in schedule.tranches:
         tranche = tranches[tranche_result.period.code]
-        for position, line in enumerate(tranche_result.lines):
+        for line in tranche_result.lines:
             claim_id = int(line.claim)
             if tranche.is_frozen:
                 due_in_frozen[claim_id] += line.amount
             else:
                 wanted[(tranche.pk, claim_id, LineKind.PAYMENT)] = _Wanted(
-                    position=position, amount=line.amount, capped=line.capped, reason=line.reason or ""
+                    verified_on=verified_on[claim_id], amount=line.amount, capped=line.capped, reason=line.reason or ""
                 )
     held_in_frozen: defaultdict[int, Decimal] = defaultdict(Decimal)
-    for claim_id, amount in PaymentLine.objects.filter(
-        tranche__contract=contract, tranche__status__in=FROZEN
-    ).values_list("claim_id", "amount"):
+    frozen_lines = PaymentLine.objects.filter(tranche__contract=contract, tranche__status__in=FROZEN)
+    for claim_id, amount, day in frozen_lines.values_list("claim_id", "amount", "verified_on").iterator(10_000):
         held_in_frozen[claim_id] += amount
-    changed = set(due_in_frozen) | set(held_in_frozen)
-    # Adjustments are listed in allocation order, (verified_on, claim id), reversed claims included.
-    allocation_order = (
-        OutcomeClaim.objects.filter(pk__in=changed).order_by("verified_on", "pk").values_list("pk", flat=True)
-    )
+        verified_on.setdefault(claim_id, day)  # a claim no longer verified keeps the date it was paid for
     differences = {
-        claim_id: quantize(due_in_frozen[claim_id] - held_in_frozen[claim_id], contract.currency)
-        for claim_id in (allocation_order if changed else [])
+        claim_id: amount
+        for claim_id in set(due_in_frozen) | set(held_in_frozen)
+        if (amount := quantize(due_in_frozen[claim_id] - held_in_frozen[claim_id], contract.currency))
     }
-    differences = {claim_id: amount for claim_id, amount in differences.items() if amount}
     if differences:
         target = _adjustment_tranche(contract=contract, tranches=tranches, result=result)
-        first = 1 + max((w.position for key, w in wanted.items() if key[0] == target.pk), default=-1)
-        for offset, (claim_id, amount) in enumerate(differences.items()):
+        for claim_id, amount in differences.items():
             wanted[(target.pk, claim_id, LineKind.ADJUSTMENT)] = _Wanted(
-                position=first + offset,
-                amount=amount,
-                capped=Decimal(0),
-                reason="",
-                note="Adjusts what a frozen tranche paid for this claim to what the rules now give",
+                verified_on=verified_on[claim_id], amount=amount, capped=Decimal(0), reason="", note=ADJUSTMENT_NOTE
             )
-        result.adjustments = differences
+        result.adjustments = dict(sorted(differences.items(), key=lambda item: (verified_on[item[0]], item[0])))
     return wanted
 
 
@@ -188,61 +235,57 @@ def _adjustment_tranche(*, contract: RbfContract, tranches: dict[str, Tranche], 
     return tranche
 
 
+LINE_COLUMNS = ("verified_on", "amount", "capped", "reason", "note")
+
+
 def _write_lines(
     *, contract: RbfContract, wanted: dict[tuple[int, int, str], _Wanted], result: RecomputeResult
 ) -> None:
-    """Make the open tranches' lines equal ``wanted``, writing only the differences."""
+    """Make the open tranches' lines equal ``wanted``, writing only the differences, set-based."""
     existing = PaymentLine.objects.filter(tranche__contract=contract, tranche__status=TrancheStatus.OPEN).values_list(
-        "pk", "tranche_id", "claim_id", "kind", "position", "amount", "capped", "reason", "note"
+        "pk", "tranche_id", "claim_id", "kind", *LINE_COLUMNS
     )
-    to_update: list[PaymentLine] = []
+    to_update: list[tuple[object, ...]] = []
     to_delete: list[int] = []
-    for pk, tranche_id, claim_id, kind, position, amount, capped, reason, note in existing.iterator(chunk_size=10_000):
+    for pk, tranche_id, claim_id, kind, *row in existing.iterator(chunk_size=10_000):
         want = wanted.pop((tranche_id, claim_id, kind), None)
         if want is None:
             to_delete.append(pk)
-        elif (position, amount, capped, reason, note) != (
-            want.position,
-            want.amount,
-            want.capped,
-            want.reason,
-            want.note,
-        ):
-            to_update.append(
-                PaymentLine(
-                    pk=pk,
-                    position=want.position,
-                    amount=want.amount,
-                    capped=want.capped,
-                    reason=want.reason,
-                    note=want.note,
-                )
-            )
-    if to_delete:
-        result.deleted = PaymentLine.objects.filter(pk__in=to_delete).delete()[0]
-    if to_update:
-        PaymentLine.objects.bulk_update(to_update, ["position", "amount", "capped", "reason", "note"], batch_size=5_000)
-        result.updated = len(to_update)
-    if wanted:
-        result.created = _copy_lines(wanted)
-
-
-def _copy_lines(wanted: dict[tuple[int, int, str], _Wanted]) -> int:
-    """Insert lines with COPY: the fastest bulk write PostgreSQL has, and its triggers keep history."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    now = timezone.now().isoformat()
-    for (tranche_id, claim_id, kind), want in wanted.items():
-        writer.writerow(
-            [tranche_id, claim_id, kind, want.position, want.amount, want.capped, want.reason, want.note, now]
-        )
-    buffer.seek(0)
-    columns = "tranche_id, claim_id, kind, position, amount, capped, reason, note, created_at"
-    # FORCE_NOT_NULL: an empty reason or note is the empty string, not NULL.
-    sql = f"COPY {PaymentLine._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (reason, note))"
+        elif tuple(row) != want.row():
+            to_update.append((pk, *want.row()))
+    table = PaymentLine._meta.db_table
     with connection.cursor() as cursor:
-        cursor.copy_expert(sql, buffer)
-    return len(wanted)
+        if to_delete:
+            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [to_delete])
+            result.deleted = cursor.rowcount
+        if to_update:
+            cursor.execute(
+                "CREATE TEMP TABLE recompute_changes (id bigint, verified_on date, amount numeric, capped numeric,"
+                " reason varchar(30), note varchar(300)) ON COMMIT DROP"
+            )
+            _copy(cursor, "recompute_changes", ("id", *LINE_COLUMNS), to_update)
+            cursor.execute(
+                f"UPDATE {table} l SET verified_on = c.verified_on, amount = c.amount, capped = c.capped,"
+                " reason = c.reason, note = c.note FROM recompute_changes c WHERE l.id = c.id"
+            )
+            result.updated = cursor.rowcount
+            cursor.execute("DROP TABLE recompute_changes")
+        if wanted:
+            now = timezone.now()
+            rows = [(t, c, k, *w.row(), now) for (t, c, k), w in wanted.items()]
+            _copy(cursor, table, ("tranche_id", "claim_id", "kind", *LINE_COLUMNS, "created_at"), rows)
+            result.created = len(rows)
+
+
+def _copy(cursor: Any, table: str, columns: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
+    """COPY rows in: PostgreSQL's fastest bulk write; its triggers still keep the history."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    buffer.seek(0)
+    # FORCE_NOT_NULL: an empty reason or note is the empty string, not NULL.
+    cursor.copy_expert(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (reason, note))", buffer
+    )
 
 
 def schedule_recompute_on_commit(*, contract_id: int) -> None:

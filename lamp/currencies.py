@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class Currency:
     name: str
     exponent: int
 
-    @property
+    @cached_property
     def quantum(self) -> Decimal:
         """The smallest amount of this currency, e.g. ``Decimal("0.01")`` for USD."""
         return Decimal(1).scaleb(-self.exponent)

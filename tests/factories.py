@@ -273,7 +273,7 @@ class PaymentLineFactory(factory.django.DjangoModelFactory):
         status=fin.ClaimStatus.VERIFIED,
         verified_on=datetime.date(2026, 1, 20),
     )
-    position = factory.Sequence(lambda n: n)
+    verified_on = factory.SelfAttribute("claim.verified_on")
     amount = Decimal("500.00")
 
 

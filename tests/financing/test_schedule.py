@@ -45,9 +45,7 @@ def design_example():
 
 
 def lines(tranche: Tranche) -> list[tuple[int, str, Decimal, Decimal, str]]:
-    return [
-        (line.claim_id, line.kind, line.amount, line.capped, line.reason) for line in tranche.lines.order_by("position")
-    ]
+    return [(line.claim_id, line.kind, line.amount, line.capped, line.reason) for line in tranche.lines.all()]
 
 
 def q(contract, code: str) -> Tranche:  # noqa: ANN001
@@ -76,14 +74,26 @@ def test_first_recompute_builds_the_tranches_and_lines_of_the_design_example():
     assert q(contract, "2026-Q1").due_date == datetime.date(2026, 4, 30)
 
 
-def test_a_second_recompute_with_nothing_changed_writes_nothing():
+@pytest.mark.parametrize("force", [False, True], ids=["fingerprint", "full diff"])
+def test_a_second_recompute_with_nothing_changed_writes_nothing(force):
     contract, _ = design_example()
     schedule_recompute(contract_id=contract.pk)
 
     with connection.execute_wrapper(_no_writes):
-        again = schedule_recompute(contract_id=contract.pk)
+        again = schedule_recompute(contract_id=contract.pk, force=force)
 
     assert not again.changed
+
+
+def test_the_fingerprint_sees_a_line_changed_behind_the_schedules_back():
+    contract, (c1, *_) = design_example()
+    schedule_recompute(contract_id=contract.pk)
+    PaymentLine.objects.filter(claim=c1).update(amount=Decimal("1.00"))
+
+    repaired = schedule_recompute(contract_id=contract.pk)
+
+    assert repaired.updated == 1
+    assert PaymentLine.objects.get(claim=c1).amount == Decimal("500.00")
 
 
 def _no_writes(execute, sql, params, many, context):  # noqa: ANN001
@@ -156,7 +166,7 @@ def test_the_live_schedule_equals_the_simulator_for_the_same_claims():
                 "capped": f"{line.capped:.2f}",
                 "reason": line.reason or None,
             }
-            for line in tranche.lines.order_by("position")
+            for line in tranche.lines.all()
         ] == [
             {"claim": line["claim"], "amount": line["amount"], "capped": line["capped"], "reason": line["reason"]}
             for line in tranche_json["lines"]
