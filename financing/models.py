@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from financing import payments
 from lamp.currencies import format_money, quantize
@@ -260,7 +261,7 @@ class OutcomeClaim(models.Model):
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    claimed_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(default=timezone.now)
     rejection_reason = models.TextField(blank=True)
     reversal_reason = models.TextField(blank=True)
     in_review = models.BooleanField(
@@ -323,7 +324,7 @@ class Verification(models.Model):
     rule = models.CharField(max_length=60, blank=True, help_text="The automatic rule that decided, if any.")
     reason = models.TextField(blank=True)
     facts = models.JSONField(default=dict, blank=True, help_text="The facts for and against that were weighed.")
-    decided_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["claim", "decided_at", "id"]

@@ -7,6 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django_countries.fields import CountryField
 
 from lamp.currencies import format_money
@@ -121,7 +122,7 @@ class FeeReport(models.Model):
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    reported_at = models.DateTimeField(auto_now_add=True)
+    reported_at = models.DateTimeField(default=timezone.now)
     note = models.TextField(blank=True)
 
     class Meta:
