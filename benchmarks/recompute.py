@@ -131,7 +131,9 @@ def floor(contract_id: int, *, table: bool) -> float:
             )
             target, tranche_id = "financing_paymentline", cursor.fetchone()[0]
         else:
-            cursor.execute("CREATE TEMP TABLE floor_lines (LIKE financing_paymentline INCLUDING DEFAULTS INCLUDING IDENTITY)")
+            cursor.execute(
+                "CREATE TEMP TABLE floor_lines (LIKE financing_paymentline INCLUDING DEFAULTS INCLUDING IDENTITY)"
+            )
             target, tranche_id = "floor_lines", 1
         buffer = io.StringIO()
         now = timezone.now().isoformat()

@@ -70,6 +70,8 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # Before django.contrib.admin: its admin templates add the "Events" (history) button to every page.
+    "pghistory.admin",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -84,7 +86,6 @@ INSTALLED_APPS = [
     "django_filters",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
     "pilots",
     "recruitment",
     "workers",
@@ -226,6 +227,8 @@ REST_FRAMEWORK = {
 # --- History (django-pghistory): database triggers, so update() and bulk writes are kept too ------
 
 PGHISTORY_APPEND_ONLY = True
+# The events pages show who made each change and from which page.
+PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
 
 # --- Security -------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from django_countries.fields import CountryField
 
 from lamp.currencies import format_money
 from lamp.fields import CurrencyField, MoneyField
-from workers.stages import Stage, default_required_stages
+from workers.stages import ALWAYS_REQUIRED, Stage, default_required_stages
 
 
 class OrganisationKind(models.TextChoices):
@@ -132,6 +132,9 @@ class Pilot(models.Model):
             models.CheckConstraint(condition=Q(target_cohort_size__gte=1), name="pilot_cohort_positive"),
             models.CheckConstraint(condition=Q(status__in=PilotStatus.values), name="pilot_status_valid"),
             models.CheckConstraint(condition=~Q(origin_countries=[]), name="pilot_has_origin_country"),
+            models.CheckConstraint(
+                condition=Q(required_stages__contains=sorted(ALWAYS_REQUIRED)), name="pilot_requires_the_fixed_stages"
+            ),
         ]
         indexes = [models.Index(fields=["status", "name"])]
 

@@ -65,6 +65,7 @@ def test_threshold_needs_its_denominator():
         (f.RbfContractFactory, {"cap_total": Decimal("-5")}),
         (f.PilotFactory, {"end_date": datetime.date(2025, 1, 1)}),
         (f.PilotFactory, {"origin_countries": []}),
+        (f.PilotFactory, {"required_stages": ["registered", "screened", "working"]}),
         (f.JobOpeningFactory, {"season_end": datetime.date(2026, 1, 1)}),
         (f.JobOpeningFactory, {"wage_amount": Decimal("-1")}),
         (f.EmploymentFactory, {"end_date": datetime.date(2026, 1, 1)}),

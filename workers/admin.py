@@ -1,0 +1,445 @@
+"""Admin for workers, their journey, employment, training and evidence.
+
+Personal data stays masked in lists; the identity document number is never shown in clear, only replaced.
+Journey moves and registrations go through ``workers.services``: the admin never writes a stage itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminDateWidget
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django_countries.filters import CountryFilter
+
+from financing.models import OutcomeClaim
+from lamp.admin_utils import CurrentUserInitialMixin, ReadOnlyTabularInline, adopt_saved
+from pilots.models import User
+from recruitment.admin import RecruiterListFilter
+from workers.journey import JourneyError, check_move
+from workers.models import Employment, Evidence, JourneyEvent, TrainingEnrollment, Worker, identity_document_hash
+from workers.services import evidence_add, journey_move, worker_register
+
+PERSON_FIELDS = ("given_names", "family_names", "date_of_birth", "gender", "nationality", "phone", "email")
+# Fields of a new worker that the registration service takes as they are.
+REGISTRATION_FIELDS = (*PERSON_FIELDS, "identity_document_type", "language_levels", "consent_given_at")
+# "GT:P12345678": a document number with the country that issued it.
+COUNTRY_PREFIXED_NUMBER = re.compile(r"^\s*([A-Za-z]{2})\s*:\s*(\S.*)$")
+
+
+def identity_document_hashes(term: str) -> list[str]:
+    """The lookup hashes a search term could be the identity document number of.
+
+    ``GT:P12345678`` names the issuing country; a bare number is tried against every issuing country
+    on record (a handful: the pilots' origin countries), one hash each.
+    """
+    term = term.strip()
+    if not term:
+        return []
+    prefixed = COUNTRY_PREFIXED_NUMBER.match(term)
+    if prefixed:
+        country, number = prefixed.groups()
+        return [identity_document_hash(country=country, number=number)]
+    countries = (
+        Worker.objects.exclude(identity_document_country="")
+        .order_by()
+        .values_list("identity_document_country", flat=True)
+        .distinct()
+    )
+    return [identity_document_hash(country=country, number=term) for country in countries]
+
+
+class WorkerForm(forms.ModelForm):
+    """The worker form without the document number in clear: a new number replaces it, a blank keeps it."""
+
+    new_identity_document_number = forms.CharField(
+        label="Identity document number (leave blank to keep)",
+        required=False,
+        max_length=60,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text="Typed numbers are stored encrypted and never shown again, only masked. "
+        "Without an issuing country, the worker's nationality is used.",
+    )
+
+    class Meta:
+        model = Worker
+        # Never ``identity_document_number``: it would be rendered in clear.
+        fields = (*REGISTRATION_FIELDS, "identity_document_country", "pilot", "recruiter")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        number = cleaned.get("new_identity_document_number", "")
+        existing = self.instance.identity_document_number
+        country_changed = "identity_document_country" in self.changed_data
+        if number or (existing and country_changed):
+            # The lookup hash is keyed by the issuing country: a new country re-hashes the kept number.
+            country = cleaned.get("identity_document_country") or cleaned.get("nationality")
+            if not country:
+                self.add_error("identity_document_country", "Say which country issued the document.")
+            else:
+                cleaned["identity_document_country"] = country  # saved with the number it keys
+                self.instance.set_identity_document(number=number or existing, country=str(country))
+        return cleaned
+
+
+class WorkerAddForm(WorkerForm):
+    registered_on = forms.DateField(
+        initial=timezone.localdate,
+        widget=AdminDateWidget,
+        help_text="The day the worker registered: the first event of their journey.",
+    )
+
+
+class JourneyEventInline(ReadOnlyTabularInline):
+    """The append-only journey: shown, never edited here (moves are added as journey events)."""
+
+    model = JourneyEvent
+    fields = ("season", "stage", "occurred_on", "is_override", "override_reason", "note", "recorded_by", "recorded_at")
+    ordering = ("recorded_at", "id")
+    show_change_link = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[JourneyEvent]:
+        return super().get_queryset(request).select_related("recorded_by")
+
+
+class EmploymentInline(admin.TabularInline):
+    model = Employment
+    extra = 0
+    autocomplete_fields = ("job_opening",)
+    fields = ("job_opening", "start_date", "end_date", "separation_reason", "note")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Employment]:
+        return super().get_queryset(request).select_related("worker", "job_opening__employer")
+
+
+class TrainingEnrollmentInline(admin.TabularInline):
+    model = TrainingEnrollment
+    extra = 0
+    autocomplete_fields = ("provider", "certificate")
+    fields = ("course", "provider", "enrolled_on", "completed_on", "passed", "level_achieved", "certificate")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TrainingEnrollment]:
+        return super().get_queryset(request).select_related("worker")
+
+
+class EvidenceInline(ReadOnlyTabularInline):
+    model = Evidence
+    fields = ("kind", "reference", "file", "description", "uploaded_by", "uploaded_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
+        return super().get_queryset(request).select_related("worker", "uploaded_by")
+
+
+class OutcomeClaimInline(ReadOnlyTabularInline):
+    model = OutcomeClaim
+    fields = ("metric", "unit", "achieved_on", "status", "verified_on", "rejection_reason", "reversal_reason")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutcomeClaim]:
+        return super().get_queryset(request).select_related("metric__contract", "worker")
+
+
+@admin.register(Worker)
+class WorkerAdmin(admin.ModelAdmin):
+    form = WorkerForm
+    add_form = WorkerAddForm
+    list_display = (
+        "family_names",
+        "given_names",
+        "identity_document_masked",
+        "phone_masked",
+        "date_of_birth_masked",
+        "nationality",
+        "pilot",
+        "recruiter",
+        "current_stage",
+        "season",
+        "stage_changed_on",
+    )
+    list_display_links = ("family_names", "given_names")
+    list_filter = (
+        "current_stage",
+        "pilot",
+        ("nationality", CountryFilter),
+        "gender",
+        ("recruiter", RecruiterListFilter),
+    )
+    list_select_related = ("pilot", "recruiter__organisation")
+    search_fields = ("given_names", "family_names", "email")
+    search_help_text = (
+        "Search by name or email, or by exact identity document number (optionally with its country: GT:P12345678)."
+    )
+    ordering = ("family_names", "given_names", "id")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("pilot", "recruiter")
+    inlines = (JourneyEventInline, EmploymentInline, TrainingEnrollmentInline, EvidenceInline, OutcomeClaimInline)
+    fieldsets = (
+        ("Person", {"fields": PERSON_FIELDS}),
+        (
+            "Identity document",
+            {
+                "fields": (
+                    "identity_document_type",
+                    "identity_document_country",
+                    "identity_document_masked",
+                    "new_identity_document_number",
+                )
+            },
+        ),
+        ("Languages and consent", {"fields": ("language_levels", "consent_given_at")}),
+        (
+            "Pilot and journey",
+            {"fields": ("pilot", "recruiter", "current_stage", "season", "stage_changed_on", "move")},
+        ),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+    add_fieldsets = (
+        ("Person", {"fields": PERSON_FIELDS}),
+        (
+            "Identity document",
+            {"fields": ("identity_document_type", "identity_document_country", "new_identity_document_number")},
+        ),
+        ("Languages and consent", {"fields": ("language_levels", "consent_given_at")}),
+        ("Pilot", {"fields": ("pilot", "recruiter", "registered_on")}),
+    )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Worker | None = None) -> Any:
+        return self.fieldsets if obj is not None else self.add_fieldsets
+
+    def get_form(self, request: HttpRequest, obj: Worker | None = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Worker | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return ()
+        # The journey service is the only writer of the journey fields (and of the pilot, in a new season).
+        return (
+            "identity_document_masked",
+            "pilot",
+            "current_stage",
+            "season",
+            "stage_changed_on",
+            "move",
+            "created_at",
+            "updated_at",
+        )
+
+    def get_inlines(self, request: HttpRequest, obj: Worker | None) -> Any:
+        return self.inlines if obj is not None else ()
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Worker], search_term: str
+    ) -> tuple[QuerySet[Worker], bool]:
+        matched, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        hashes = identity_document_hashes(search_term)
+        if hashes:
+            matched = matched | queryset.filter(identity_document_hash__in=hashes)
+        return matched, may_have_duplicates
+
+    def save_model(self, request: HttpRequest, obj: Worker, form: WorkerForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new worker is registered through the service, which also records the first journey event.
+        registered = worker_register(
+            recruiter=obj.recruiter,
+            pilot=obj.pilot,
+            registered_on=form.cleaned_data["registered_on"],
+            recorded_by=request.user,
+            identity_document_number=obj.identity_document_number,
+            identity_document_country=str(obj.identity_document_country),
+            **{name: getattr(obj, name) for name in REGISTRATION_FIELDS},
+        )
+        adopt_saved(obj, registered)
+
+    @admin.display(description="identity document number")
+    def identity_document_masked(self, obj: Worker) -> str:
+        return obj.identity_document_masked or "—"
+
+    @admin.display(description="phone")
+    def phone_masked(self, obj: Worker) -> str:
+        return obj.phone_masked
+
+    @admin.display(description="date of birth", ordering="date_of_birth")
+    def date_of_birth_masked(self, obj: Worker) -> str:
+        return obj.date_of_birth_masked
+
+    @admin.display(description="journey move")
+    def move(self, obj: Worker) -> str:
+        url = reverse("admin:workers_journeyevent_add") + f"?worker={obj.pk}"
+        return format_html('<a href="{}">Record the next stage of the journey</a>', url)
+
+
+class JourneyEventAddForm(forms.ModelForm):
+    """A journey move, checked against the journey rules here and recorded by the journey service on save."""
+
+    acting_user: User | None = None  # the signed-in user, set by the admin for each request
+
+    class Meta:
+        model = JourneyEvent
+        fields = ("worker", "stage", "occurred_on", "evidence", "note", "override_reason")
+        help_texts = {
+            "override_reason": "Program staff only: record a move the journey rules refuse (a skip, a step back, "
+            "a correction). Leave blank for an ordinary move.",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        worker: Worker | None = cleaned.get("worker")
+        stage, occurred_on = cleaned.get("stage"), cleaned.get("occurred_on")
+        evidence: Evidence | None = cleaned.get("evidence")
+        override = cleaned.get("override_reason", "").strip()
+        if worker is None or not stage or occurred_on is None:
+            return cleaned
+        if override:
+            if self.acting_user is None or not self.acting_user.is_program_staff:
+                self.add_error("override_reason", "Only program staff may override the journey.")
+        else:
+            try:
+                check_move(current=worker.current_stage, requested=stage, required=worker.pilot.required_stages)
+            except JourneyError as error:
+                raise forms.ValidationError(error.message) from error
+            self._check_date(worker=worker, occurred_on=occurred_on)
+        if evidence is not None and evidence.worker_id != worker.pk:
+            self.add_error("evidence", "This evidence is about another worker.")
+        return cleaned
+
+    def _check_date(self, *, worker: Worker, occurred_on: datetime.date) -> None:
+        # The journey service refuses these too; checked here so that they show as form errors.
+        if occurred_on > timezone.localdate():
+            self.add_error("occurred_on", "This date is in the future.")
+        elif worker.stage_changed_on and occurred_on < worker.stage_changed_on:
+            self.add_error(
+                "occurred_on",
+                f"The worker's current stage '{worker.current_stage}' began on {worker.stage_changed_on}: "
+                "a move cannot be dated before it.",
+            )
+
+
+@admin.register(JourneyEvent)
+class JourneyEventAdmin(admin.ModelAdmin):
+    """Journey events are append-only (a database trigger refuses updates and deletes); new ones go through the
+    journey service, which checks the move and updates the worker's current stage."""
+
+    form = JourneyEventAddForm
+    list_display = ("worker", "stage", "season", "occurred_on", "pilot", "is_override", "recorded_by", "recorded_at")
+    list_filter = ("stage", "is_override", "pilot")
+    list_select_related = ("worker", "pilot", "recorded_by")
+    search_fields = ("worker__given_names", "worker__family_names", "note", "override_reason")
+    ordering = ("-recorded_at", "-id")
+    date_hierarchy = "occurred_on"
+    autocomplete_fields = ("worker", "evidence")
+
+    def has_change_permission(self, request: HttpRequest, obj: JourneyEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: JourneyEvent | None = None) -> bool:
+        return False
+
+    def get_fields(self, request: HttpRequest, obj: JourneyEvent | None = None) -> Any:
+        if obj is None:
+            return JourneyEventAddForm._meta.fields
+        return (
+            "worker",
+            "pilot",
+            "season",
+            "stage",
+            "occurred_on",
+            "evidence",
+            "note",
+            "is_override",
+            "override_reason",
+            "recorded_by",
+            "recorded_at",
+        )
+
+    def get_form(
+        self, request: HttpRequest, obj: JourneyEvent | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.acting_user = request.user
+        return form
+
+    def save_model(self, request: HttpRequest, obj: JourneyEvent, form: JourneyEventAddForm, change: bool) -> None:
+        event = journey_move(
+            worker=obj.worker,
+            stage=obj.stage,
+            occurred_on=obj.occurred_on,
+            recorded_by=request.user,
+            evidence=obj.evidence,
+            note=obj.note,
+            override_reason=obj.override_reason,
+        )
+        adopt_saved(obj, event)
+
+
+@admin.register(Employment)
+class EmploymentAdmin(admin.ModelAdmin):
+    list_display = ("worker", "job_opening", "start_date", "end_date", "separation_reason")
+    list_filter = ("separation_reason", "job_opening__pilot")
+    list_select_related = ("worker", "job_opening__employer")
+    search_fields = (
+        "worker__given_names",
+        "worker__family_names",
+        "job_opening__title",
+        "job_opening__employer__name",
+    )
+    ordering = ("-start_date", "-id")
+    date_hierarchy = "start_date"
+    autocomplete_fields = ("worker", "job_opening")
+
+
+@admin.register(TrainingEnrollment)
+class TrainingEnrollmentAdmin(admin.ModelAdmin):
+    list_display = ("worker", "course", "provider", "enrolled_on", "completed_on", "passed", "level_achieved")
+    list_filter = ("passed", "provider")
+    list_select_related = ("worker", "provider")
+    search_fields = ("worker__given_names", "worker__family_names", "course", "provider__name")
+    ordering = ("-enrolled_on", "-id")
+    date_hierarchy = "enrolled_on"
+    autocomplete_fields = ("worker", "provider", "certificate")
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(CurrentUserInitialMixin, admin.ModelAdmin):
+    list_display = ("__str__", "reference", "file", "uploaded_by", "uploaded_at")
+    list_filter = ("kind",)
+    list_select_related = ("worker", "uploaded_by")
+    search_fields = ("worker__given_names", "worker__family_names", "reference", "description", "sha256")
+    ordering = ("-uploaded_at", "-id")
+    date_hierarchy = "uploaded_at"
+    autocomplete_fields = ("worker", "uploaded_by")
+    readonly_fields = ("sha256", "size", "content_type")
+    initial_user_fields = ("uploaded_by",)
+    fieldsets = (
+        (None, {"fields": ("worker", "kind", "description")}),
+        ("Where it is", {"fields": ("file", "reference", "sha256", "size", "content_type")}),
+        ("What it states", {"fields": ("facts",)}),
+        ("Record", {"fields": ("uploaded_by", "uploaded_at")}),
+    )
+
+    def save_model(self, request: HttpRequest, obj: Evidence, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # New evidence goes through the service: it keeps the file's SHA-256 and re-runs verification.
+        saved = evidence_add(
+            worker=obj.worker,
+            kind=obj.kind,
+            uploaded_by=obj.uploaded_by,
+            file=form.cleaned_data.get("file") or None,
+            reference=obj.reference,
+            description=obj.description,
+            facts=obj.facts,
+        )
+        adopt_saved(obj, saved)
