@@ -239,46 +239,42 @@ class OutcomeClaimAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reject the selected claims…")
     def reject(self, request: HttpRequest, queryset: QuerySet[OutcomeClaim]) -> HttpResponse | None:
-        form = _ask(
-            self,
+        return self._decide_with_reason(
             request,
             queryset,
-            form_class=ReasonForm,
+            services.claim_reject,
             title="Reject claims",
             intro="The provider is told the reason. Rejected claims are not paid.",
+            done="Rejected",
         )
-        if not isinstance(form, forms.Form):
-            return form
-        reason = form.cleaned_data["reason"]
-        _apply(
-            self,
-            request,
-            queryset,
-            lambda claim: services.claim_reject(claim=claim, user=request.user, reason=reason),
-            "Rejected",
-        )
-        return None
 
     @admin.action(description="Reverse the selected verified claims…")
     def reverse(self, request: HttpRequest, queryset: QuerySet[OutcomeClaim]) -> HttpResponse | None:
-        form = _ask(
-            self,
+        return self._decide_with_reason(
             request,
             queryset,
-            form_class=ReasonForm,
+            services.claim_reverse,
             title="Reverse claims",
             intro="What these claims were paid comes back through the next open tranche.",
+            done="Reversed",
         )
+
+    def _decide_with_reason(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[OutcomeClaim],
+        service: Callable[..., OutcomeClaim],
+        *,
+        title: str,
+        intro: str,
+        done: str,
+    ) -> HttpResponse | None:
+        """Ask for the reason, then apply ``service`` to each claim with it."""
+        form = _ask(self, request, queryset, form_class=ReasonForm, title=title, intro=intro)
         if not isinstance(form, forms.Form):
             return form
         reason = form.cleaned_data["reason"]
-        _apply(
-            self,
-            request,
-            queryset,
-            lambda claim: services.claim_reverse(claim=claim, user=request.user, reason=reason),
-            "Reversed",
-        )
+        _apply(self, request, queryset, lambda claim: service(claim=claim, user=request.user, reason=reason), done)
         return None
 
     def has_delete_permission(self, request: HttpRequest, obj: OutcomeClaim | None = None) -> bool:

@@ -12,28 +12,7 @@ import pytest
 
 from financing.payments import Claim, Metric, Terms, TermsError, Tier, TranchePeriod, compute_schedule
 from financing.scenario import ScenarioError, parse_scenario, schedule_to_json, simulate
-
-
-def worked_example() -> dict[str, Any]:
-    """The worked example of DESIGN.md as a scenario."""
-    return {
-        "currency": "USD",
-        "start": "2026-01-01",
-        "end": "2026-12-31",
-        "tranches": {"period": "quarterly", "due_days": 30},
-        "metrics": [{"code": "PLACED", "price": "500.00", "cap_units": 3}],
-        "claims": [
-            {
-                "id": f"c{n}",
-                "metric": "PLACED",
-                "worker": f"w{n}",
-                "achieved_on": "2026-01-02",
-                "verified_on": verified_on,
-                "status": "verified",
-            }
-            for n, verified_on in enumerate(["2026-01-05", "2026-01-20", "2026-02-02", "2026-02-03"], start=1)
-        ],
-    }
+from tests.financing.scenarios import worked_example
 
 
 def empty_tranche(code: str, start: str, end: str, due: str, total: str = "0.00") -> dict[str, Any]:

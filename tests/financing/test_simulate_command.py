@@ -8,34 +8,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
 from financing.scenario import simulate
-
-
-def scenario() -> dict[str, Any]:
-    return {
-        "currency": "USD",
-        "start": "2026-01-01",
-        "end": "2026-12-31",
-        "tranches": {"period": "quarterly", "due_days": 30},
-        "metrics": [{"code": "PLACED", "price": "500.00", "cap_units": 3}],
-        "claims": [
-            {
-                "id": f"c{n}",
-                "metric": "PLACED",
-                "worker": f"w{n}",
-                "achieved_on": "2026-01-02",
-                "verified_on": verified_on,
-                "status": "verified",
-            }
-            for n, verified_on in enumerate(["2026-01-05", "2026-01-20", "2026-02-02", "2026-02-03"], start=1)
-        ],
-    }
+from tests.financing.scenarios import worked_example
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -55,25 +34,25 @@ def run_bad(*args: str) -> str:
 
 def test_prints_the_schedule_of_a_scenario_file(tmp_path):
     path = tmp_path / "scenario.json"
-    path.write_text(json.dumps(scenario()), encoding="utf-8")
+    path.write_text(json.dumps(worked_example()), encoding="utf-8")
 
     stdout, stderr = run(str(path))
 
-    assert stdout == json.dumps(simulate(scenario()), indent=2) + "\n"
+    assert stdout == json.dumps(simulate(worked_example()), indent=2) + "\n"
     assert json.loads(stdout)["total"] == "1500.00"
     assert stderr == ""
 
 
 def test_reads_the_scenario_from_stdin(monkeypatch):
-    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(scenario())))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(worked_example())))
 
     stdout, _ = run("-")
 
-    assert json.loads(stdout) == simulate(scenario())
+    assert json.loads(stdout) == simulate(worked_example())
 
 
 def test_bad_input_names_the_field(tmp_path):
-    bad = scenario()
+    bad = worked_example()
     bad["metrics"][0]["price"] = "-500.00"
     path = tmp_path / "scenario.json"
     path.write_text(json.dumps(bad), encoding="utf-8")
@@ -118,7 +97,7 @@ def test_json_that_is_not_an_object_is_reported(monkeypatch):
 
 
 def test_json_numbers_with_a_fraction_are_refused_as_amounts(monkeypatch):
-    text = json.dumps(scenario()).replace('"500.00"', "500.1")
+    text = json.dumps(worked_example()).replace('"500.00"', "500.1")
     monkeypatch.setattr(sys, "stdin", io.StringIO(text))
 
     assert run_bad("-").startswith("error: metrics[0].price: must be a string holding a decimal")
@@ -150,9 +129,9 @@ def test_manage_py_exits_with_status_2_and_one_line_on_bad_input():
 
 def test_manage_py_prints_the_schedule(tmp_path):
     path = Path(tmp_path) / "scenario.json"
-    path.write_text(json.dumps(scenario()), encoding="utf-8")
+    path.write_text(json.dumps(worked_example()), encoding="utf-8")
 
     done = manage(str(path))
 
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == simulate(scenario())
+    assert json.loads(done.stdout) == simulate(worked_example())

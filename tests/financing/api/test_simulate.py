@@ -8,29 +8,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import RecruiterUserFactory, StaffUserFactory
+from tests.financing.scenarios import worked_example
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/contracts/simulate/"
 
-TEST_VECTOR = {
-    "currency": "USD",
-    "start": "2026-01-01",
-    "end": "2026-12-31",
-    "tranches": {"period": "quarterly", "due_days": 30},
-    "metrics": [{"code": "PLACED", "price": "500.00", "cap_units": 3}],
-    "claims": [
-        {
-            "id": f"c{n}",
-            "metric": "PLACED",
-            "worker": f"w{n}",
-            "achieved_on": "2026-01-02",
-            "verified_on": day,
-            "status": "verified",
-        }
-        for n, day in enumerate(["2026-01-05", "2026-01-20", "2026-02-02", "2026-02-03"], start=1)
-    ],
-}
+TEST_VECTOR = worked_example()
 
 
 @pytest.fixture
