@@ -336,8 +336,13 @@ def claim_verify(
     rule: str = "",
     reason: str = "",
     facts: dict[str, Any] | None = None,
+    recompute: bool = True,
 ) -> OutcomeClaim:
-    """Verify a claim: by program staff (``user``), or by an automatic ``rule`` (``user=None``)."""
+    """Verify a claim: by program staff (``user``), or by an automatic ``rule`` (``user=None``).
+
+    ``recompute=False`` leaves enqueueing the contract's recompute to a caller that verifies many
+    claims and enqueues it once.
+    """
     with transaction.atomic(), acting_as(user, action="claim_verify"):
         if user is not None:
             _require_staff(user, action="verify claims")
@@ -354,7 +359,8 @@ def claim_verify(
         claim.full_clean()
         claim.save(update_fields=["status", "verified_on", "in_review"])
         _record(claim, Decision.VERIFIED, user=user, rule=rule, reason=reason, facts=facts)
-        schedule_recompute_on_commit(contract_id=claim.metric.contract_id)
+        if recompute:
+            schedule_recompute_on_commit(contract_id=claim.metric.contract_id)
         return claim
 
 

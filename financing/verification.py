@@ -10,6 +10,7 @@ and applies the answers through the claim services.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from financing import services
@@ -24,6 +26,8 @@ from financing.models import ClaimStatus, MetricKind, OutcomeClaim
 from recruitment.models import FeeReport
 from workers.models import Employment, Evidence, EvidenceKind, TrainingEnrollment, Worker
 from workers.stages import Stage
+
+logger = logging.getLogger(__name__)
 
 NEVER_DEPLOYED = {Stage.WITHDRAWN, Stage.NOT_SELECTED, Stage.VISA_DENIED}
 
@@ -187,14 +191,21 @@ def verify_pending_claims(*, contract_id: int, today: datetime.date | None = Non
             rule = RULES[claim.metric.kind]
             verdict = rule(facts[claim.worker_id], today=today, retention_days=claim.metric.retention_days)
             if verdict.answer == Answer.VERIFY:
-                services.claim_verify(
-                    claim=claim,
-                    user=None,
-                    verified_on=today,
-                    rule=claim.metric.kind,
-                    reason=verdict.reason,
-                    facts=verdict.facts,
-                )
+                try:
+                    services.claim_verify(
+                        claim=claim,
+                        user=None,
+                        verified_on=today,
+                        rule=claim.metric.kind,
+                        reason=verdict.reason,
+                        facts=verdict.facts,
+                        recompute=False,
+                    )
+                except ValidationError as refused:
+                    # e.g. a claim dated after today: it stays claimed; the rest of the run goes on.
+                    logger.warning("claim %s not verified: %s", claim.pk, "; ".join(refused.messages))
+                    run.waiting += 1
+                    continue
                 run.verified += 1
             elif verdict.answer == Answer.REVIEW:
                 services.claim_send_to_review(
@@ -203,6 +214,8 @@ def verify_pending_claims(*, contract_id: int, today: datetime.date | None = Non
                 run.review += 1
             else:
                 run.waiting += 1
+    if run.verified:
+        services.schedule_recompute_on_commit(contract_id=contract_id)  # once for the run, not per claim
     return run
 
 

@@ -148,3 +148,32 @@ def test_facts_are_read_in_a_constant_number_of_queries(django_assert_max_num_qu
         f.EmploymentFactory(worker=claim.worker, start_date=datetime.date(2026, 6, 1))
     with django_assert_max_num_queries(7):
         assert verify_pending_claims(contract_id=metric.contract_id, today=TODAY).waiting == 15
+
+
+def test_a_run_enqueues_one_recompute_for_the_contract_not_one_per_claim(django_capture_on_commit_callbacks):
+    metric = f.OutcomeMetricFactory(kind=MetricKind.PLACED)
+    for _ in range(4):
+        claim = f.OutcomeClaimFactory(metric=metric, achieved_on=datetime.date(2026, 4, 6))
+        f.EmploymentFactory(worker=claim.worker, start_date=datetime.date(2026, 4, 6))
+        f.EvidenceFactory(worker=claim.worker, kind=EvidenceKind.EMPLOYER_ATTESTATION)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert verify_pending_claims(contract_id=metric.contract_id, today=TODAY).verified == 4
+
+    assert len(callbacks) == 1
+
+
+def test_a_claim_that_cannot_be_verified_yet_does_not_stop_the_run():
+    metric = f.OutcomeMetricFactory(kind=MetricKind.PLACED)
+    early = f.OutcomeClaimFactory(metric=metric, achieved_on=datetime.date(2026, 12, 1))  # after "today"
+    f.EmploymentFactory(worker=early.worker, start_date=datetime.date(2026, 4, 6))
+    f.EvidenceFactory(worker=early.worker, kind=EvidenceKind.EMPLOYER_ATTESTATION)
+    ready = f.OutcomeClaimFactory(metric=metric, achieved_on=datetime.date(2026, 4, 6))
+    f.EmploymentFactory(worker=ready.worker, start_date=datetime.date(2026, 4, 6))
+    f.EvidenceFactory(worker=ready.worker, kind=EvidenceKind.EMPLOYER_ATTESTATION)
+
+    run_result = verify_pending_claims(contract_id=metric.contract_id, today=TODAY)
+
+    assert (run_result.verified, run_result.waiting) == (1, 1)
+    early.refresh_from_db()
+    assert early.status == ClaimStatus.CLAIMED and not early.verifications.exists()
