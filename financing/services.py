@@ -101,7 +101,11 @@ def schedule_recompute(*, contract_id: int, user: User | None = None, force: boo
         result = RecomputeResult(contract_id=contract.pk)
         if contract.status == ContractStatus.DRAFT:
             return result
-        terms = contract_terms(contract=contract)
+        try:
+            terms = contract_terms(contract=contract)
+        except payments.TermsError as error:
+            # Terms the rules cannot apply (listed tranches that leave a gap, say): nothing to retry.
+            raise ValidationError({"terms": f"{error.field}: {error.message}"}) from error
         fingerprint = _fingerprint(contract=contract, terms=terms)
         state = ScheduleState.objects.filter(contract=contract).first()
         if not force and state is not None and state.fingerprint == fingerprint:
@@ -216,8 +220,9 @@ def _wanted_lines(
 
 
 def _adjustment_tranche(*, contract: RbfContract, tranches: dict[str, Tranche], result: RecomputeResult) -> Tranche:
-    """The earliest open tranche; past the last one, a supplementary tranche after the contract's end."""
-    ordered = sorted(tranches.values(), key=lambda t: t.start_date)
+    """The earliest open tranche of the contract's period; past the last one, a supplementary tranche."""
+    # A tranche left before the start by a change of the contract's dates takes no new lines.
+    ordered = sorted((t for t in tranches.values() if t.end_date >= contract.start_date), key=lambda t: t.start_date)
     for tranche in ordered:
         if not tranche.is_frozen:
             return tranche

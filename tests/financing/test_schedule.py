@@ -318,3 +318,37 @@ def test_a_denominator_of_another_contract_is_refused():
     )
     with pytest.raises(ValidationError, match="same contract"):
         metric.full_clean()
+
+
+def test_listed_tranches_that_leave_a_gap_are_a_clear_error():
+    contract = f.RbfContractFactory(tranche_period="explicit")
+    Tranche.objects.create(
+        contract=contract,
+        code="H1",
+        start_date=datetime.date(2026, 1, 1),
+        end_date=datetime.date(2026, 6, 30),
+        due_date=datetime.date(2026, 7, 30),
+    )
+    with pytest.raises(ValidationError, match="tranches"):
+        schedule_recompute(contract_id=contract.pk)
+    assert not PaymentLine.objects.filter(tranche__contract=contract).exists()
+
+
+def test_listed_tranches_are_used_as_entered():
+    contract = f.RbfContractFactory(tranche_period="explicit", cap_total=None)
+    metric = f.OutcomeMetricFactory(contract=contract)
+    for code, start, end in [("H1", (1, 1), (6, 30)), ("H2", (7, 1), (12, 31))]:
+        Tranche.objects.create(
+            contract=contract,
+            code=code,
+            start_date=datetime.date(2026, *start),
+            end_date=datetime.date(2026, *end),
+            due_date=datetime.date(2026, *end) + datetime.timedelta(days=15),
+        )
+    claim = f.OutcomeClaimFactory(
+        metric=metric, achieved_on=datetime.date(2026, 8, 1), status="verified", verified_on=datetime.date(2026, 8, 2)
+    )
+
+    schedule_recompute(contract_id=contract.pk)
+
+    assert PaymentLine.objects.get(claim=claim).tranche.code == "H2"
