@@ -17,6 +17,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from financing import payments
+from financing.querysets import (
+    ContractRecordQuerySet,
+    DisbursementQuerySet,
+    OutcomeClaimQuerySet,
+    PaymentLineQuerySet,
+    RbfContractQuerySet,
+    TrancheQuerySet,
+    VerificationQuerySet,
+)
 from lamp.currencies import format_money, quantize
 from lamp.fields import CurrencyField, MoneyField
 from lamp.history import tracked
@@ -62,6 +71,8 @@ class RbfContract(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RbfContractQuerySet.as_manager()
 
     class Meta:
         ordering = ["reference"]
@@ -133,6 +144,8 @@ class OutcomeMetric(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="numerator_metrics"
     )
     position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ContractRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["contract", "position", "code"]
@@ -268,6 +281,8 @@ class OutcomeClaim(models.Model):
         default=False, help_text="An automatic rule found evidence for and against: waiting for staff to decide."
     )
 
+    objects = OutcomeClaimQuerySet.as_manager()
+
     class Meta:
         ordering = ["metric", "verified_on", "id"]
         constraints = [
@@ -326,6 +341,8 @@ class Verification(models.Model):
     facts = models.JSONField(default=dict, blank=True, help_text="The facts for and against that were weighed.")
     decided_at = models.DateTimeField(default=timezone.now)
 
+    objects = VerificationQuerySet.as_manager()
+
     class Meta:
         ordering = ["claim", "decided_at", "id"]
         constraints = [
@@ -360,6 +377,8 @@ class Tranche(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TrancheQuerySet.as_manager()
 
     class Meta:
         ordering = ["contract", "start_date"]
@@ -412,6 +431,8 @@ class PaymentLine(models.Model):
     note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = PaymentLineQuerySet.as_manager()
+
     class Meta:
         # Payments first, then adjustments ("payment" > "adjustment"), each in allocation order.
         ordering = ["tranche", "-kind", "verified_on", "claim_id"]
@@ -439,6 +460,8 @@ class Disbursement(models.Model):
     reference = models.CharField(max_length=120, help_text="Bank transfer or payment reference.")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DisbursementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-paid_on", "-id"]

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from financing.api.views import ContractViewSet
+from financing.api.views import ClaimViewSet, ContractViewSet
+from pilots.api.views import JobOpeningViewSet, PilotViewSet
 
 router = DefaultRouter()
 router.register("contracts", ContractViewSet, basename="contract")
+router.register("pilots", PilotViewSet, basename="pilot")
+router.register("job-openings", JobOpeningViewSet, basename="job-opening")
+router.register("claims", ClaimViewSet, basename="claim")
 
 urlpatterns = router.urls
 
@@ -41,6 +48,12 @@ def field_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # Django's own exceptions become DRF's here, not only inside DRF's handler, so that their message
+    # (or DRF's default, "Not found.", for a bare ``Http404``) is the one given below.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -53,3 +66,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         summary = str(detail)
     response.data = {"detail": summary, "errors": errors}
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 page (``handler404``): under ``/api/`` a URL that no route matches answers in the
+    API's error shape too, not with an HTML page a client cannot read."""
+    if request.path.startswith("/api/"):
+        message = "No API endpoint at this URL; the endpoints are listed at /api/docs/."
+        return JsonResponse({"detail": message, "errors": [{"field": None, "message": message}]}, status=404)
+    return defaults.page_not_found(request, exception)

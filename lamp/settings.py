@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_countries",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "pgtrigger",
     "pghistory",
@@ -218,10 +220,45 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 # --- REST API -------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Partners' systems send a token; staff in the browser use their session. The token class is first:
+    # its "Bearer" challenge makes an anonymous request a 401, not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "lamp.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Counted per token (per user for a session, per IP when anonymous) in the default cache: Redis when
+    # REDIS_URL is set, so every server process shares one count.
+    "DEFAULT_THROTTLE_CLASSES": ["lamp.throttling.ClientRateThrottle", "lamp.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "client": env.str("API_THROTTLE_RATE", default="1200/min"),
+        "anon": env.str("API_ANON_THROTTLE_RATE", default="60/min"),
+    },
     "EXCEPTION_HANDLER": "lamp.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LaMP pilot platform API",
+    "DESCRIPTION": (
+        "The REST API of the LaMP pilot platform: labor-mobility pilots paid by results-based financing. "
+        "Partner systems authenticate with a bearer token issued by the platform staff "
+        "(`Authorization: Bearer lamp_…`); staff may also use their browser session. "
+        'Every error answers `{"detail": "<summary>", "errors": [{"field": "<path or null>", "message": "<text>"}]}`; '
+        "a 429 carries a `Retry-After` header."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",  # operations are tagged by resource (contracts, workers…), not "v1"
+    "SERVE_INCLUDE_SCHEMA": False,
+    # One enum for every currency field (wage, contract, fee…), rather than one per field.
+    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "lamp.currencies.CURRENCY_CHOICES"},
+    # The schema documents endpoints, not data: anyone may read it, as the docs page must.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: no CDN, nothing fetched elsewhere.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- History (django-pghistory): database triggers, so update() and bulk writes are kept too ------

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from lamp import views
 
@@ -13,4 +14,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("lamp.api")),
+    # The OpenAPI 3 schema and its Swagger UI, public: they describe the endpoints, not any data.
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# An unknown URL under /api/ answers in the API's JSON error shape; elsewhere, the usual page.
+handler404 = "lamp.api.not_found"

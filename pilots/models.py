@@ -12,6 +12,7 @@ from django_countries.fields import CountryField
 
 from lamp.currencies import format_money
 from lamp.fields import CurrencyField, MoneyField
+from pilots.querysets import JobOpeningQuerySet, OrganisationQuerySet, PilotPartnerQuerySet, PilotQuerySet
 from workers.stages import ALWAYS_REQUIRED, Stage, default_required_stages
 
 
@@ -32,6 +33,8 @@ class Organisation(models.Model):
     contact_email = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -123,6 +126,8 @@ class Pilot(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PilotQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -164,6 +169,8 @@ class PilotPartner(models.Model):
     joined_on = models.DateField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
 
+    objects = PilotPartnerQuerySet.as_manager()
+
     class Meta:
         ordering = ["pilot", "role", "organisation"]
         constraints = [
@@ -202,6 +209,8 @@ class JobOpening(models.Model):
     season_end = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = JobOpeningQuerySet.as_manager()
+
     class Meta:
         ordering = ["pilot", "season_start", "title", "id"]
         constraints = [
@@ -222,3 +231,38 @@ class JobOpening(models.Model):
     @property
     def wage_display(self) -> str:
         return f"{format_money(self.wage_amount, self.wage_currency)} {self.get_wage_period_display()}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API, issued to one user (a partner recruiter's system, say).
+
+    Only the SHA-256 of the secret is kept: the secret itself is shown once, when the token is issued
+    (``pilots.tokens.api_token_create``), so a copy of the database lets no one call the API. The
+    ``prefix`` is the first 8 characters after ``lamp_``, far too few to guess the rest, so that staff can
+    tell tokens apart in lists and match one against a partner's configuration. A revoked token is kept, not deleted:
+    its rows say who used the API and until when.
+    """
+
+    SECRET_PREFIX = "lamp_"  # every secret starts so: a leaked LaMP token is recognisable (and scannable)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. “Agency CRM sync”.")
+    prefix = models.CharField(max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+        constraints = [
+            models.CheckConstraint(condition=Q(key_hash__regex=r"^[0-9a-f]{64}$"), name="api_token_key_hash_is_sha256"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.SECRET_PREFIX}{self.prefix}… {self.name} ({self.user})"

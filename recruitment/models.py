@@ -14,6 +14,7 @@ from lamp.currencies import format_money
 from lamp.fields import CurrencyField, MoneyField
 from lamp.history import tracked
 from pilots.models import Organisation, OrganisationKind, Pilot
+from recruitment.querysets import FeeReportQuerySet, RecruiterAssignmentQuerySet, RecruiterQuerySet
 
 
 class Certification(models.TextChoices):
@@ -44,6 +45,8 @@ class Recruiter(models.Model):
     )
     zero_fee_pledge_signed_on = models.DateField(null=True, blank=True)
 
+    objects = RecruiterQuerySet.as_manager()
+
     class Meta:
         ordering = ["organisation__name"]
         constraints = [
@@ -71,6 +74,8 @@ class RecruiterAssignment(models.Model):
     pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="recruiter_assignments")
     quota = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     assigned_on = models.DateField()
+
+    objects = RecruiterAssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["pilot", "recruiter__organisation__name"]
@@ -124,6 +129,8 @@ class FeeReport(models.Model):
     )
     reported_at = models.DateTimeField(default=timezone.now)
     note = models.TextField(blank=True)
+
+    objects = FeeReportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-reported_at", "-id"]

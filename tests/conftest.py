@@ -17,6 +17,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):  # noqa: ANN001, ANN201 - pytest-django's settings
+    """Factories give users a password; hashing it the production way would dominate the suite's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def staff_user() -> factories.pil.User:
     return factories.StaffUserFactory()

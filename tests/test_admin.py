@@ -24,6 +24,7 @@ from pghistory.models import Event
 
 from financing.models import RbfContract, ScheduleState, TrancheStatus
 from pilots.models import Organisation, OrganisationKind, Pilot, Role, Sector, User
+from pilots.tokens import api_token_create
 from tests import factories
 from workers.models import JourneyEvent, Worker, identity_document_hash
 from workers.stages import Stage
@@ -40,6 +41,7 @@ FACTORIES: dict[str, Callable[[], Model]] = {
     "pilots.Pilot": factories.PilotFactory,
     "pilots.PilotPartner": factories.PilotPartnerFactory,
     "pilots.JobOpening": factories.JobOpeningFactory,
+    "pilots.ApiToken": lambda: api_token_create(user=factories.RecruiterUserFactory(), name="CRM sync")[0],
     "recruitment.Recruiter": factories.RecruiterFactory,
     "recruitment.RecruiterAssignment": factories.RecruiterAssignmentFactory,
     "recruitment.FeeReport": factories.FeeReportFactory,

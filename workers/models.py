@@ -17,6 +17,7 @@ from encrypted_fields.fields import EncryptedCharField
 from lamp.history import tracked
 from lamp.masking import mask_date, mask_tail
 from pilots.models import JobOpening, Organisation, OrganisationKind, Pilot
+from workers.querysets import WorkerQuerySet, WorkerRecordQuerySet
 from workers.stages import EXITS, Stage
 
 
@@ -77,6 +78,8 @@ class Worker(models.Model):
     stage_changed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = WorkerQuerySet.as_manager()
 
     class Meta:
         ordering = ["family_names", "given_names", "id"]
@@ -162,6 +165,8 @@ class Evidence(models.Model):
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
 
+    objects = WorkerRecordQuerySet.as_manager()
+
     class Meta:
         ordering = ["-uploaded_at", "-id"]
         verbose_name_plural = "evidence"
@@ -194,6 +199,8 @@ class JourneyEvent(models.Model):
     note = models.TextField(blank=True)
     is_override = models.BooleanField(default=False)
     override_reason = models.TextField(blank=True)
+
+    objects = WorkerRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["worker", "recorded_at", "id"]
@@ -235,6 +242,8 @@ class Employment(models.Model):
     separation_reason = models.CharField(max_length=30, choices=SeparationReason.choices, blank=True)
     note = models.TextField(blank=True)
 
+    objects = WorkerRecordQuerySet.as_manager()
+
     class Meta:
         ordering = ["worker", "-start_date", "-id"]
         constraints = [
@@ -267,6 +276,8 @@ class TrainingEnrollment(models.Model):
     passed = models.BooleanField(null=True, blank=True, help_text="Unknown until the course is assessed.")
     level_achieved = models.CharField(max_length=20, blank=True, help_text="e.g. CEFR B1, licence class C.")
     certificate = models.ForeignKey(Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    objects = WorkerRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["worker", "-enrolled_on", "-id"]

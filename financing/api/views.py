@@ -1,16 +1,132 @@
 from __future__ import annotations
 
-from rest_framework import exceptions, permissions, viewsets
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import exceptions, permissions
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from financing.api.filtersets import ClaimFilterSet, ContractFilterSet
+from financing.api.serializers import ClaimSerializer, ContractScheduleSerializer, ContractSerializer, schedule_data
+from financing.models import OutcomeClaim, OutcomeMetric, PaymentLine, RbfContract, Tranche
+from financing.querysets import sees_workers_of
 from financing.scenario import ScenarioError, simulate
+from lamp.api_base import ReadOnlyViewSet
 
 
-class ContractViewSet(viewsets.GenericViewSet):
+class ContractViewSet(ReadOnlyViewSet):
+    """Contracts with their metrics and schedules: a recruiter's where it is the provider, a funder's where it pays."""
+
     permission_classes = [permissions.IsAuthenticated]
+    serializer_class = ContractSerializer
+    filterset_class = ContractFilterSet
+    search_fields = ["reference", "name"]
+    ordering_fields = ["reference", "start_date", "status"]
+    ordering = ["reference"]
 
+    def get_queryset(self) -> QuerySet[RbfContract]:
+        contracts = RbfContract.objects.visible_to(self.request.user)
+        if self.action == "schedule":
+            return contracts
+        metrics = OutcomeMetric.objects.select_related("denominator_metric").order_by("position", "code")
+        return contracts.select_related("pilot", "payer", "provider").prefetch_related(Prefetch("metrics", metrics))
+
+    @extend_schema(
+        summary="Simulate a contract's payment schedule",
+        description="The payment rules of docs/rbf-scenario.md, which describes every field, run on a scenario; "
+        "nothing is stored. Amounts and rates are decimal strings, dates YYYY-MM-DD; unknown fields are refused.",
+        request={
+            "application/json": {
+                "type": "object",
+                "required": ["currency", "start", "end", "tranches", "metrics", "claims"],
+                "properties": {
+                    "currency": {"type": "string", "description": "ISO 4217"},
+                    "start": {"type": "string", "format": "date"},
+                    "end": {"type": "string", "format": "date"},
+                    "cap_total": {"type": "string", "nullable": True},
+                    "tranches": {"description": "{period: monthly|quarterly, due_days} or [{code, start, end, due}]"},
+                    "metrics": {"type": "array", "items": {"type": "object", "required": ["code"]}},
+                    "claims": {
+                        "type": "array",
+                        "items": {"type": "object", "required": ["id", "metric", "worker", "achieved_on", "status"]},
+                    },
+                },
+            }
+        },
+        responses={
+            200: {
+                "type": "object",
+                "properties": {
+                    "currency": {"type": "string"},
+                    "tranches": {"type": "array", "items": {"type": "object"}},
+                    "lapsed": {"type": "array", "items": {"type": "object"}},
+                    "not_payable": {"type": "array", "items": {"type": "object"}},
+                    "total": {"type": "string"},
+                },
+            },
+            400: {
+                "type": "object",
+                "properties": {
+                    "detail": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+        },
+        examples=[
+            OpenApiExample(
+                "Worked example",
+                request_only=True,
+                value={
+                    "currency": "USD",
+                    "start": "2026-01-01",
+                    "end": "2026-12-31",
+                    "tranches": {"period": "quarterly", "due_days": 30},
+                    "metrics": [{"code": "PLACED", "price": "500.00", "cap_units": 3}],
+                    "claims": [
+                        {
+                            "id": "c1",
+                            "metric": "PLACED",
+                            "worker": "w1",
+                            "achieved_on": "2026-01-02",
+                            "verified_on": "2026-01-05",
+                            "status": "verified",
+                        }
+                    ],
+                },
+            ),
+            OpenApiExample(
+                "Schedule",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "currency": "USD",
+                    "tranches": [
+                        {
+                            "code": "2026-Q1",
+                            "start": "2026-01-01",
+                            "end": "2026-03-31",
+                            "due": "2026-04-30",
+                            "lines": [
+                                {
+                                    "claim": "c1",
+                                    "metric": "PLACED",
+                                    "worker": "w1",
+                                    "amount": "500.00",
+                                    "capped": "0.00",
+                                    "reason": None,
+                                }
+                            ],
+                            "total": "500.00",
+                        }
+                    ],
+                    "lapsed": [],
+                    "not_payable": [],
+                    "total": "500.00",
+                },
+            ),
+        ],
+    )
     @action(detail=False, methods=["post"])
     def simulate(self, request: Request) -> Response:
         """Run the payment rules on a contract scenario (docs/rbf-scenario.md) and return its schedule."""
@@ -18,3 +134,31 @@ class ContractViewSet(viewsets.GenericViewSet):
             return Response(simulate(request.data))
         except ScenarioError as error:
             raise exceptions.ValidationError({error.field: [error.message]}) from error
+
+    @extend_schema(
+        summary="A contract's payment schedule",
+        description="Tranches in order with their lines (payments, then adjustments of frozen tranches) and "
+        "totals. A line names the worker only for program staff and the contract's provider.",
+        responses=ContractScheduleSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def schedule(self, request: Request, pk: str | None = None) -> Response:
+        contract = self.get_object()
+        tranches = list(
+            Tranche.objects.filter(contract=contract).with_totals().select_related("disbursement").order_by("start_date")
+        )
+        lines = PaymentLine.objects.filter(tranche__contract=contract).schedule_rows()
+        show_workers = sees_workers_of(request.user, provider_id=contract.provider_id)
+        return Response(schedule_data(contract=contract, tranches=tranches, lines=lines, show_workers=show_workers))
+
+
+class ClaimViewSet(ReadOnlyViewSet):
+    """Outcome claims about the recruiter's own workers under its contracts; never a funder's (personal data)."""
+
+    serializer_class = ClaimSerializer
+    filterset_class = ClaimFilterSet
+    ordering_fields = ["id", "achieved_on", "verified_on", "status"]
+    ordering = ["id"]
+
+    def get_queryset(self) -> QuerySet[OutcomeClaim]:
+        return OutcomeClaim.objects.visible_to(self.request.user).select_related("metric")

@@ -44,10 +44,6 @@ PASSWORD = "test-demo-password"
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def seed(**options: Any) -> str:
     options = {"workers": 60, "password": PASSWORD, **options}

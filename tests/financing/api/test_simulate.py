@@ -72,6 +72,6 @@ def test_a_body_that_is_not_an_object_is_refused(api):
 
 def test_any_signed_in_user_may_simulate_but_not_anonymous():
     client = APIClient()
-    assert client.post(URL, TEST_VECTOR, format="json").status_code == 403
+    assert client.post(URL, TEST_VECTOR, format="json").status_code == 401
     client.force_authenticate(RecruiterUserFactory())
     assert client.post(URL, TEST_VECTOR, format="json").status_code == 200
