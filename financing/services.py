@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -30,6 +30,7 @@ from financing.models import (
     Disbursement,
     LineKind,
     OutcomeClaim,
+    OutcomeMetric,
     PaymentLine,
     RbfContract,
     ScheduleState,
@@ -42,6 +43,7 @@ from financing.selectors import contract_terms, verified_claims
 from lamp.currencies import quantize
 from lamp.history import acting_as
 from pilots.models import User
+from workers.models import Worker
 
 FROZEN = (TrancheStatus.APPROVED, TrancheStatus.PAID)
 
@@ -315,6 +317,64 @@ def verification_on_commit(*, worker_id: int) -> None:
 
 
 # --- Claims and their verification --------------------------------------------------------------------
+
+
+class DuplicateClaim(Exception):  # noqa: N818 - named for what it is, like Django's DoesNotExist
+    """The worker already has a claim for this metric and unit: ``existing_id`` names it."""
+
+    def __init__(self, existing_id: int) -> None:
+        super().__init__(f"A claim for this metric, worker and unit already exists: claim {existing_id}.")
+        self.existing_id = existing_id
+
+
+def claim_create(
+    *,
+    metric: OutcomeMetric,
+    worker: Worker,
+    unit: int = 1,
+    achieved_on: datetime.date,
+    claimed_by: User | None,
+) -> OutcomeClaim:
+    """A provider's claim that ``worker`` achieved ``metric`` (its ``unit``-th unit) on ``achieved_on``.
+
+    Who may claim what (a recruiter: its own contracts and workers) is the caller's to check; here are the
+    rules of any claim: the contract is active, the worker is in the contract's pilot, the date is not in the
+    future. A second claim for the same metric, worker and unit raises ``DuplicateClaim`` naming the first,
+    also when two arrive at once (the unique constraint decides). A new claim is put to automatic
+    verification once the transaction commits.
+    """
+    with transaction.atomic(), acting_as(claimed_by, action="claim_create"):
+        contract = metric.contract
+        if contract.status != ContractStatus.ACTIVE:
+            raise ValidationError(
+                {"metric": f"The metric's contract is {contract.status}: only an active contract takes claims."}
+            )
+        if worker.pilot_id != contract.pilot_id:
+            raise ValidationError({"worker": "The worker is not in the pilot of the metric's contract."})
+        if achieved_on > timezone.localdate():
+            raise ValidationError({"achieved_on": "An outcome cannot be achieved in the future."})
+        existing = OutcomeClaim.objects.filter(metric=metric, worker=worker, unit=unit).values_list("pk", flat=True)
+        if existing:
+            raise DuplicateClaim(existing[0])
+        claim = OutcomeClaim(metric=metric, worker=worker, unit=unit, achieved_on=achieved_on, claimed_by=claimed_by)
+        claim.full_clean(validate_constraints=False)  # the unique one is the insert's to enforce, race-free
+        try:
+            with transaction.atomic():
+                claim.save()
+        except IntegrityError:
+            first = OutcomeClaim.objects.filter(metric=metric, worker=worker, unit=unit).values_list("pk", flat=True)
+            if first:
+                raise DuplicateClaim(first[0]) from None
+            raise
+        contract_id = contract.pk
+        transaction.on_commit(lambda: _verify_pending_claims(contract_id))
+        return claim
+
+
+def _verify_pending_claims(contract_id: int) -> None:
+    from financing.tasks import verify_pending_claims_task
+
+    verify_pending_claims_task.delay(contract_id)
 
 
 def _require_staff(user: User | None, *, action: str) -> User:

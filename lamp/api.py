@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -18,14 +19,22 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from financing.api.views import ClaimViewSet, ContractViewSet
 from pilots.api.views import JobOpeningViewSet, PilotViewSet
+from recruitment.api.scorecard import ScorecardViewSet
+from recruitment.api.views import FeeReportViewSet
+from workers.api.imports import WorkerImportView
+from workers.api.views import WorkerViewSet
 
 router = DefaultRouter()
 router.register("contracts", ContractViewSet, basename="contract")
 router.register("pilots", PilotViewSet, basename="pilot")
 router.register("job-openings", JobOpeningViewSet, basename="job-opening")
 router.register("claims", ClaimViewSet, basename="claim")
+router.register("scorecard", ScorecardViewSet, basename="scorecard")
+router.register("workers", WorkerViewSet, basename="worker")
+router.register("fee-reports", FeeReportViewSet, basename="fee-report")
 
-urlpatterns = router.urls
+# Before the router's URLs, so that "import" is not taken for a worker's id.
+urlpatterns = [path("workers/import/", WorkerImportView.as_view(), name="worker-import"), *router.urls]
 
 
 def field_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]:

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from lamp.currencies import quantize
+from lamp.idempotency import IdempotentMixin
 
 
 class Pagination(PageNumberPagination):
@@ -40,8 +41,11 @@ class StableOrderingFilter(filters.OrderingFilter):
         return ordering
 
 
-class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
-    """List and detail, paginated, filtered by the resource's FilterSet, searchable and ordered; writes are 405."""
+class ReadOnlyViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet):
+    """List and detail, paginated, filtered by the resource's FilterSet, searchable and ordered; writes are 405
+    unless a resource adds them. Every POST (a create or an action) honours ``Idempotency-Key``
+    (``lamp.idempotency``); a viewset not built on this base adds ``IdempotentMixin`` first among its bases.
+    """
 
     permission_classes = [permissions.IsAuthenticated]
     pagination_class = Pagination

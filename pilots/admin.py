@@ -14,7 +14,17 @@ from django.utils.html import format_html
 from django_countries.filters import CountryFilter
 
 from lamp.admin_utils import ChoiceArrayMixin
-from pilots.models import ApiToken, JobOpening, Organisation, OrganisationKind, Pilot, PilotPartner, Sector, User
+from pilots.models import (
+    ApiToken,
+    IdempotencyRecord,
+    JobOpening,
+    Organisation,
+    OrganisationKind,
+    Pilot,
+    PilotPartner,
+    Sector,
+    User,
+)
 from pilots.tokens import SECRET_PREFIX, api_token_create, api_token_revoke
 from recruitment.models import Recruiter, RecruiterAssignment
 from workers.stages import ALWAYS_REQUIRED, PATH
@@ -271,3 +281,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in tokens:
             api_token_revoke(token=token, by=request.user)
         self.message_user(request, f"{len(tokens)} token(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """The stored first answers to API POSTs sent with an Idempotency-Key: written by the API, shown here."""
+
+    list_display = ("key", "user", "method", "path", "status_code", "created_at")
+    list_filter = ("method", "status_code")
+    list_select_related = ("user",)
+    search_fields = ("key", "path", "user__username")
+    ordering = ("-created_at", "-id")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: IdempotencyRecord | None = None) -> bool:
+        return False

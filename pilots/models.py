@@ -266,3 +266,31 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.SECRET_PREFIX}{self.prefix}… {self.name} ({self.user})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to an API ``POST`` sent with an ``Idempotency-Key`` header (``lamp.idempotency``).
+
+    A retry with the same key (by the same user) is answered from here instead of running the view again.
+    ``status_code`` is null while the first request is still running. Records older than
+    ``IDEMPOTENCY_TTL_HOURS`` no longer count: the key may be reused, and the row may be purged.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    request_fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request's body.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty while in progress.")
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user"),
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}] → {self.status_code or 'in progress'}"

@@ -23,10 +23,10 @@ from pghistory import config as pghistory_config
 from pghistory.models import Event
 
 from financing.models import RbfContract, ScheduleState, TrancheStatus
-from pilots.models import Organisation, OrganisationKind, Pilot, Role, Sector, User
+from pilots.models import IdempotencyRecord, Organisation, OrganisationKind, Pilot, Role, Sector, User
 from pilots.tokens import api_token_create
 from tests import factories
-from workers.models import JourneyEvent, Worker, identity_document_hash
+from workers.models import DuplicateFlag, JourneyEvent, Worker, identity_document_hash
 from workers.stages import Stage
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,15 @@ FACTORIES: dict[str, Callable[[], Model]] = {
     "pilots.PilotPartner": factories.PilotPartnerFactory,
     "pilots.JobOpening": factories.JobOpeningFactory,
     "pilots.ApiToken": lambda: api_token_create(user=factories.RecruiterUserFactory(), name="CRM sync")[0],
+    "pilots.IdempotencyRecord": lambda: IdempotencyRecord.objects.create(
+        user=factories.RecruiterUserFactory(),
+        key="retry-1",
+        method="POST",
+        path="/api/v1/claims/",
+        request_fingerprint="0" * 64,
+        status_code=201,
+        response_body={},
+    ),
     "recruitment.Recruiter": factories.RecruiterFactory,
     "recruitment.RecruiterAssignment": factories.RecruiterAssignmentFactory,
     "recruitment.FeeReport": factories.FeeReportFactory,
@@ -50,6 +59,9 @@ FACTORIES: dict[str, Callable[[], Model]] = {
     "workers.JourneyEvent": factories.JourneyEventFactory,
     "workers.Employment": factories.EmploymentFactory,
     "workers.TrainingEnrollment": factories.TrainingEnrollmentFactory,
+    "workers.DuplicateFlag": lambda: DuplicateFlag.objects.create(
+        worker=factories.WorkerFactory(), matches=factories.WorkerFactory(), reason="name_and_birth"
+    ),
     "financing.RbfContract": factories.RbfContractFactory,
     "financing.OutcomeMetric": factories.OutcomeMetricFactory,
     "financing.OutcomeClaim": factories.OutcomeClaimFactory,
@@ -62,7 +74,14 @@ FACTORIES: dict[str, Callable[[], Model]] = {
     ),
 }
 # Written by services only (the schedule's recompute, the claim and tranche actions): no add page.
-NO_ADD_PAGE = {"financing.PaymentLine", "financing.ScheduleState", "financing.Verification", "financing.Disbursement"}
+NO_ADD_PAGE = {
+    "financing.PaymentLine",
+    "financing.ScheduleState",
+    "financing.Verification",
+    "financing.Disbursement",
+    "workers.DuplicateFlag",  # flagged by registration (workers.services.worker_register_unique)
+    "pilots.IdempotencyRecord",  # stored by the API (lamp.idempotency)
+}
 # Every change to these is kept in history by database triggers (lamp.history.tracked).
 TRACKED = (
     "financing.RbfContract",

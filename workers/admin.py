@@ -25,8 +25,16 @@ from lamp.admin_utils import CurrentUserInitialMixin, ReadOnlyTabularInline, ado
 from pilots.models import User
 from recruitment.admin import RecruiterListFilter
 from workers.journey import JourneyError, check_move
-from workers.models import Employment, Evidence, JourneyEvent, TrainingEnrollment, Worker, identity_document_hash
-from workers.services import evidence_add, journey_move, worker_register
+from workers.models import (
+    DuplicateFlag,
+    Employment,
+    Evidence,
+    JourneyEvent,
+    TrainingEnrollment,
+    Worker,
+    identity_document_hash,
+)
+from workers.services import duplicate_flags_resolve, evidence_add, journey_move, worker_register
 
 PERSON_FIELDS = ("given_names", "family_names", "date_of_birth", "gender", "nationality", "phone", "email")
 # Fields of a new worker that the registration service takes as they are.
@@ -443,3 +451,36 @@ class EvidenceAdmin(CurrentUserInitialMixin, admin.ModelAdmin):
             facts=obj.facts,
         )
         adopt_saved(obj, saved)
+
+
+@admin.register(DuplicateFlag)
+class DuplicateFlagAdmin(admin.ModelAdmin):
+    """Workers registered by one recruiter who look like another recruiter's: staff decide, then resolve."""
+
+    list_display = ("worker_link", "matches_link", "reason", "created_at", "resolved_at", "resolved_by")
+    list_filter = ("reason", ("resolved_at", admin.EmptyFieldListFilter))
+    list_select_related = ("worker__recruiter__organisation", "matches__recruiter__organisation", "resolved_by")
+    ordering = ("-created_at", "-id")
+    readonly_fields = ("worker", "matches", "reason", "created_at", "resolved_at", "resolved_by")
+    actions = ["resolve"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # flags come from registration only
+
+    def has_delete_permission(self, request: HttpRequest, obj: DuplicateFlag | None = None) -> bool:
+        return False  # resolved, never erased
+
+    @admin.display(description="worker", ordering="worker")
+    def worker_link(self, flag: DuplicateFlag) -> str:
+        url = reverse("admin:workers_worker_change", args=[flag.worker_id])
+        return format_html('<a href="{}">{}</a> ({})', url, flag.worker, flag.worker.recruiter.organisation.name)
+
+    @admin.display(description="may be", ordering="matches")
+    def matches_link(self, flag: DuplicateFlag) -> str:
+        url = reverse("admin:workers_worker_change", args=[flag.matches_id])
+        return format_html('<a href="{}">{}</a> ({})', url, flag.matches, flag.matches.recruiter.organisation.name)
+
+    @admin.action(description="Mark selected flags as resolved")
+    def resolve(self, request: HttpRequest, queryset: QuerySet[DuplicateFlag]) -> None:
+        resolved = duplicate_flags_resolve(flag_ids=list(queryset.values_list("pk", flat=True)), user=request.user)
+        self.message_user(request, f"{resolved} flag(s) resolved.")

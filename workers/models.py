@@ -290,3 +290,40 @@ class TrainingEnrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker}: {self.course}"
+
+
+class DuplicateReason(models.TextChoices):
+    IDENTITY_DOCUMENT = "identity_document", "Same identity document"
+    NAME_AND_BIRTH = "name_and_birth", "Same names, date of birth and nationality"
+
+
+class DuplicateFlag(models.Model):
+    """A worker registered by one recruiter who looks like another recruiter's worker: for staff to review.
+
+    Partners never see flags: the recruiter who registered the second record is not told the first exists.
+    """
+
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="duplicate_flags")
+    matches = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=20, choices=DuplicateReason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(worker=F("matches")), name="duplicate_flag_not_itself"),
+            models.CheckConstraint(condition=Q(reason__in=DuplicateReason.values), name="duplicate_flag_reason_valid"),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_by__isnull=False),
+                name="duplicate_flag_resolved_by_someone",
+            ),
+            models.UniqueConstraint(fields=["worker", "matches", "reason"], name="duplicate_flag_unique"),
+        ]
+        indexes = [models.Index(fields=["resolved_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.worker} may be {self.matches} ({self.get_reason_display()})"

@@ -12,13 +12,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from pilots.models import Pilot, User
 from recruitment.models import Recruiter
 from workers.journey import JourneyError, check_move
-from workers.models import Evidence, JourneyEvent, Worker
+from workers.models import DuplicateFlag, DuplicateReason, Evidence, JourneyEvent, Worker, identity_document_hash
 from workers.stages import NEW_SEASON_FROM, Stage
 
 
@@ -200,3 +201,157 @@ def evidence_add(
 
     verification_on_commit(worker_id=worker.pk)
     return evidence
+
+
+# --- Registration with duplicate detection, and edits of a worker's personal data ------------------
+
+#: What ``worker_update`` never changes: the journey moves through events, and a worker stays with the
+#: recruiter and pilot they were registered for.
+NOT_EDITABLE = frozenset(
+    {"recruiter", "recruiter_id", "pilot", "pilot_id", "current_stage", "season", "stage_changed_on"}
+)
+
+
+class DuplicateWorker(Exception):
+    """The recruiter already registered this person: ``existing_id`` is their worker, ``reason`` how they match."""
+
+    def __init__(self, *, existing_id: int, reason: str) -> None:
+        self.existing_id = existing_id
+        self.reason = reason
+        super().__init__(f"This worker is already registered (worker {existing_id}).")
+
+
+def worker_matches(
+    *,
+    given_names: str,
+    family_names: str,
+    date_of_birth: datetime.date,
+    nationality: str,
+    identity_document_country: str = "",
+    identity_document_number: str = "",
+    exclude_id: int | None = None,
+) -> list[tuple[Worker, str]]:
+    """Workers who may be the same person: the same identity document (by its keyed hash), or the same
+    names (ignoring case), date of birth and nationality. Each with the ``DuplicateReason``, oldest first."""
+    by_document = Q(pk__in=[])
+    document_hash = ""
+    if identity_document_number.strip():
+        document_hash = identity_document_hash(
+            country=identity_document_country or nationality, number=identity_document_number.strip()
+        )
+        by_document = Q(identity_document_hash=document_hash)
+    by_name = Q(
+        given_names__iexact=given_names.strip(),
+        family_names__iexact=family_names.strip(),
+        date_of_birth=date_of_birth,
+        nationality=nationality,
+    )
+    candidates = Worker.objects.filter(by_document | by_name).order_by("id")
+    if exclude_id is not None:
+        candidates = candidates.exclude(pk=exclude_id)
+    return [
+        (
+            worker,
+            DuplicateReason.IDENTITY_DOCUMENT
+            if document_hash and worker.identity_document_hash == document_hash
+            else DuplicateReason.NAME_AND_BIRTH,
+        )
+        for worker in candidates
+    ]
+
+
+def _lock_person(*keys: str) -> None:
+    """Serialise registrations of one person (a transaction-scoped advisory lock per key), so that two
+    requests registering the same worker at once cannot both miss the other."""
+    ids = sorted({int(hashlib.sha256(key.encode()).hexdigest()[:15], 16) for key in keys if key})
+    with connection.cursor() as cursor:
+        for lock_id in ids:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+@transaction.atomic
+def worker_register_unique(
+    *,
+    recruiter: Recruiter,
+    pilot: Pilot,
+    registered_on: datetime.date,
+    recorded_by: User | None,
+    identity_document_number: str = "",
+    identity_document_country: str = "",
+    **fields: Any,
+) -> Worker:
+    """Register a worker unless the recruiter already has them.
+
+    A match among the recruiter's own workers raises ``DuplicateWorker`` and writes nothing. A match
+    among another recruiter's workers registers the worker all the same and records a ``DuplicateFlag``
+    per match for staff to review.
+    """
+    person = {
+        "given_names": fields.get("given_names", ""),
+        "family_names": fields.get("family_names", ""),
+        "date_of_birth": fields.get("date_of_birth"),
+        "nationality": str(fields.get("nationality", "")),
+    }
+    document_country = identity_document_country or person["nationality"]
+    _lock_person(
+        "|".join(str(value).strip().lower() for value in person.values()),
+        f"doc|{identity_document_hash(country=document_country, number=identity_document_number.strip())}"
+        if identity_document_number.strip()
+        else "",
+    )
+    matches = worker_matches(
+        **person,
+        identity_document_country=document_country,
+        identity_document_number=identity_document_number,
+    )
+    for match, reason in matches:
+        if match.recruiter_id == recruiter.pk:
+            raise DuplicateWorker(existing_id=match.pk, reason=reason)
+    worker = worker_register(
+        recruiter=recruiter,
+        pilot=pilot,
+        registered_on=registered_on,
+        recorded_by=recorded_by,
+        identity_document_number=identity_document_number,
+        identity_document_country=identity_document_country,
+        **fields,
+    )
+    DuplicateFlag.objects.bulk_create(
+        [DuplicateFlag(worker=worker, matches=match, reason=reason) for match, reason in matches]
+    )
+    return worker
+
+
+@transaction.atomic
+def worker_update(
+    *,
+    worker: Worker,
+    updated_by: User | None,
+    identity_document_number: str | None = None,
+    identity_document_country: str | None = None,
+    **fields: Any,
+) -> Worker:
+    """Change a worker's personal data; never their recruiter, pilot or stage (see ``NOT_EDITABLE``)."""
+    refused = NOT_EDITABLE & set(fields)
+    if refused:
+        raise ValueError(f"worker_update does not change {', '.join(sorted(refused))}.")
+    locked = Worker.objects.select_for_update().get(pk=worker.pk)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    if identity_document_number is not None or identity_document_country is not None:
+        number = identity_document_number if identity_document_number is not None else locked.identity_document_number
+        country = identity_document_country if identity_document_country is not None else ""
+        locked.set_identity_document(
+            number=number or "", country=country or str(locked.identity_document_country or locked.nationality)
+        )
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def duplicate_flags_resolve(*, flag_ids: list[int], user: User) -> int:
+    """Mark the open flags among ``flag_ids`` as resolved by ``user``; how many were open."""
+    return DuplicateFlag.objects.filter(pk__in=flag_ids, resolved_at__isnull=True).update(
+        resolved_at=timezone.now(), resolved_by=user
+    )

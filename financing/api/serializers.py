@@ -121,6 +121,46 @@ class ClaimSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ErrorItemSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True, help_text="The input at fault, e.g. `metric`; null: none.")
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's one error shape (``lamp.api``), for the schema."""
+
+    detail = serializers.CharField()
+    errors = ErrorItemSerializer(many=True)
+
+
+class ClaimConflictSerializer(ErrorSerializer):
+    existing_id = serializers.IntegerField(help_text="The id of the claim that already exists.")
+
+
+class ClaimCreateSerializer(serializers.Serializer):
+    """What a provider sends to claim an outcome. Ids outside the caller's scope are "unknown", exactly as
+    ids that do not exist: the answer never tells that another organisation's record exists."""
+
+    metric = serializers.IntegerField(help_text="The id of a metric of one of the caller's active contracts.")
+    worker = serializers.IntegerField(help_text="The id of one of the caller's workers, in the contract's pilot.")
+    unit = serializers.IntegerField(
+        min_value=1, max_value=32767, default=1, help_text="Which unit of the metric for this worker (1, 2…)."
+    )
+    achieved_on = serializers.DateField(help_text="When the worker achieved the outcome; not in the future.")
+
+    def validate_metric(self, value: int) -> OutcomeMetric:
+        metric = self.context["metrics"].select_related("contract").filter(pk=value).first()
+        if metric is None:
+            raise serializers.ValidationError("unknown metric")
+        return metric
+
+    def validate_worker(self, value: int) -> Any:
+        worker = self.context["workers"].filter(pk=value).first()
+        if worker is None:
+            raise serializers.ValidationError("unknown worker")
+        return worker
+
+
 # --- The schedule ---------------------------------------------------------------------------------
 #
 # A schedule may hold tens of thousands of lines, so it is built from plain rows into plain dicts

@@ -1,18 +1,30 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, mixins, permissions, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from financing.api.filtersets import ClaimFilterSet, ContractFilterSet
-from financing.api.serializers import ClaimSerializer, ContractScheduleSerializer, ContractSerializer, schedule_data
+from financing.api.serializers import (
+    ClaimConflictSerializer,
+    ClaimCreateSerializer,
+    ClaimSerializer,
+    ContractScheduleSerializer,
+    ContractSerializer,
+    ErrorSerializer,
+    schedule_data,
+)
 from financing.models import OutcomeClaim, OutcomeMetric, PaymentLine, RbfContract, Tranche
 from financing.querysets import sees_workers_of
 from financing.scenario import ScenarioError, simulate
+from financing.services import DuplicateClaim, claim_create
 from lamp.api_base import ReadOnlyViewSet
+from pilots.querysets import tenancy_of
+from workers.models import Worker
 
 
 class ContractViewSet(ReadOnlyViewSet):
@@ -152,9 +164,26 @@ class ContractViewSet(ReadOnlyViewSet):
         return Response(schedule_data(contract=contract, tranches=tranches, lines=lines, show_workers=show_workers))
 
 
-class ClaimViewSet(ReadOnlyViewSet):
-    """Outcome claims about the recruiter's own workers under its contracts; never a funder's (personal data)."""
+class MayClaim(permissions.BasePermission):
+    """Claims are made by providers (recruiters) and by staff on their behalf; a funder only reads."""
 
+    message = "Only the contract's provider, or program staff, may claim outcomes."
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        if getattr(view, "action", None) != "create":
+            return True
+        tenancy = tenancy_of(request.user)
+        return tenancy.staff or tenancy.recruiter is not None
+
+
+class ClaimViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
+    """Outcome claims about the recruiter's own workers under its contracts; never a funder's (personal data).
+
+    A recruiter claims; it never verifies, rejects or approves: no endpoint here does, and a claim's
+    ``status`` is read-only. There is no update or delete: a wrong claim is rejected by staff.
+    """
+
+    permission_classes = [permissions.IsAuthenticated, MayClaim]
     serializer_class = ClaimSerializer
     filterset_class = ClaimFilterSet
     ordering_fields = ["id", "achieved_on", "verified_on", "status"]
@@ -162,3 +191,50 @@ class ClaimViewSet(ReadOnlyViewSet):
 
     def get_queryset(self) -> QuerySet[OutcomeClaim]:
         return OutcomeClaim.objects.visible_to(self.request.user).select_related("metric")
+
+    @extend_schema(
+        summary="Claim an outcome",
+        description="Claim that one of your workers achieved a metric of one of your active contracts. "
+        "A metric or worker outside your scope is `unknown`, as one that does not exist. A second claim for "
+        "the same metric, worker and unit is a 409 naming the first (`existing_id`). The claim starts "
+        "`claimed`; staff or an automatic rule verify it. Send `Idempotency-Key` to retry safely.",
+        request=ClaimCreateSerializer,
+        responses={201: ClaimSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ClaimConflictSerializer},
+        examples=[
+            OpenApiExample(
+                "A placement",
+                request_only=True,
+                value={"metric": 12, "worker": 345, "unit": 1, "achieved_on": "2026-04-06"},
+            )
+        ],
+    )
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        user = request.user
+        serializer = ClaimCreateSerializer(
+            data=request.data,
+            context={
+                "metrics": OutcomeMetric.objects.visible_to(user),
+                "workers": Worker.objects.visible_to(user),
+            },
+        )
+        serializer.is_valid(raise_exception=True)
+        try:
+            claim = claim_create(**serializer.validated_data, claimed_by=user)
+        except DuplicateClaim as duplicate:
+            message = str(duplicate)
+            body = {
+                "detail": message,
+                "errors": [{"field": None, "message": message}],
+                "existing_id": duplicate.existing_id,
+            }
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(_validation_detail(error)) from error
+        claim = OutcomeClaim.objects.select_related("metric").get(pk=claim.pk)
+        return Response(ClaimSerializer(claim).data, status=status.HTTP_201_CREATED)
+
+
+def _validation_detail(error: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {"non_field_errors" if k == "__all__" else k: v for k, v in error.message_dict.items()}
+    return {"non_field_errors": error.messages}

@@ -352,7 +352,7 @@ def test_writes_are_refused_and_change_nothing(world, endpoint, who):
     url, detail, mine, _ = ENDPOINTS[endpoint]
     detail = detail.format(pk=world[mine].pk)
     writes = [("put", detail), ("patch", detail), ("delete", detail), ("post", detail)]
-    if url is not None:
+    if url is not None and endpoint != "claims":  # claims take a POST: tests/api/test_claims_write.py
         writes.append(("post", url))
     user = None if who == "anonymous" else getattr(world, who)
     client = client_for(user)

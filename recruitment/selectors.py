@@ -1,0 +1,208 @@
+"""Reads that combine recruitment, workers and financing: the recruiter's scorecard.
+
+``recruiter_scorecards`` aggregates in the database in a constant number of queries (eight, whatever the
+number of recruiters, workers, claims or lines), one ``GROUP BY`` per figure. The figures:
+
+- **workers by stage**: the count of the recruiter's workers at each current stage (every stage listed).
+- **placement rate**: *placed* / *past screening*, over current stages. Placed: deployed, working,
+  completed, returned or separated early (every one of them reached deployment). Past screening: placed, or
+  at a stage between screening and deployment (in training … visa issued), or visa denied. Workers still
+  registered or screened are not yet decided; withdrawn and not selected are left out of both (the current
+  stage does not say how far they got). Null when no worker is past screening.
+- **180-day retention rate**: over the recruiter's workers with an employment that started at least 180 days
+  ago (*eligible*), those with such an employment that lasted 180 days with no separation before day 180
+  (*retained*: no end date, or an end on or after day 180) — the rule automatic verification applies to a
+  ``RETAINED_N`` claim with N = 180, computed from employments whether or not a claim was made. Null when no
+  worker is eligible.
+- **fees reported**: workers with any fee above zero, and the sums of fees above zero by ILO category and
+  currency (the pilots are zero-fee: every one is a finding).
+- **claims by status**: the claims a recruiter sees (its workers, under contracts it provides).
+- **amounts**, by currency of its contracts as provider: *verified* (every payment line, adjustments
+  included), *due* (lines in open tranches), *approved* (lines in approved or paid tranches) and *paid*
+  (disbursements).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, DateField, ExpressionWrapper, F, Q, Sum
+from django.utils import timezone
+
+from financing.models import ClaimStatus, Disbursement, OutcomeClaim, PaymentLine, TrancheStatus
+from recruitment.models import FeeReport, Recruiter
+from workers.models import Employment, Worker
+from workers.stages import Stage
+
+RETENTION_DAYS = 180
+PLACED_STAGES = frozenset({Stage.DEPLOYED, Stage.WORKING, Stage.COMPLETED, Stage.RETURNED, Stage.SEPARATED_EARLY})
+PAST_SCREENING_STAGES = PLACED_STAGES | {
+    Stage.IN_TRAINING,
+    Stage.TRAINED,
+    Stage.MATCHED,
+    Stage.VISA_PENDING,
+    Stage.VISA_ISSUED,
+    Stage.VISA_DENIED,
+}
+RATE_PLACES = Decimal("0.0001")
+
+
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    """``numerator / denominator`` to four places, half-up; ``None`` when the denominator is 0."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(RATE_PLACES)
+
+
+@dataclass
+class Amounts:
+    currency: str
+    verified: Decimal = Decimal(0)
+    due: Decimal = Decimal(0)
+    approved: Decimal = Decimal(0)
+    paid: Decimal = Decimal(0)
+
+
+@dataclass
+class FeeTotal:
+    category: str
+    currency: str
+    amount: Decimal
+    reports: int
+
+
+@dataclass
+class Scorecard:
+    recruiter_id: int
+    organisation_id: int
+    name: str
+    workers_by_stage: dict[str, int] = field(default_factory=lambda: {stage.value: 0 for stage in Stage})
+    retention_eligible: int = 0
+    retention_retained: int = 0
+    workers_with_fees: int = 0
+    fees: list[FeeTotal] = field(default_factory=list)
+    claims_by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in ClaimStatus})
+    amounts: dict[str, Amounts] = field(default_factory=dict)
+
+    @property
+    def workers(self) -> int:
+        return sum(self.workers_by_stage.values())
+
+    @property
+    def placed(self) -> int:
+        return sum(self.workers_by_stage[stage] for stage in PLACED_STAGES)
+
+    @property
+    def past_screening(self) -> int:
+        return sum(self.workers_by_stage[stage] for stage in PAST_SCREENING_STAGES)
+
+    @property
+    def placement_rate(self) -> Decimal | None:
+        return rate(self.placed, self.past_screening)
+
+    @property
+    def retention_rate(self) -> Decimal | None:
+        return rate(self.retention_retained, self.retention_eligible)
+
+
+def recruiter_scorecards(
+    *,
+    recruiters: list[Recruiter] | None = None,
+    recruiter_ids: list[int] | None = None,
+    today: datetime.date | None = None,
+) -> list[Scorecard]:
+    """The scorecards of the given recruiters (profiles), in order of name; every figure is database-side.
+
+    Pass ``recruiters`` (already loaded, with their organisation) or ``recruiter_ids`` (one query more).
+    """
+    today = today or timezone.localdate()
+    if recruiters is None:
+        recruiters = list(
+            Recruiter.objects.filter(pk__in=recruiter_ids or [])
+            .select_related("organisation")
+            .order_by("organisation__name", "pk")
+        )
+    cards = {
+        r.pk: Scorecard(recruiter_id=r.pk, organisation_id=r.organisation_id, name=r.organisation.name)
+        for r in recruiters
+    }
+    if not cards:
+        return []
+    ids = list(cards)
+    by_organisation = {card.organisation_id: card for card in cards.values()}
+
+    stages = Worker.objects.filter(recruiter_id__in=ids).values("recruiter_id", "current_stage")
+    for row in stages.annotate(n=Count("id")).order_by():
+        cards[row["recruiter_id"]].workers_by_stage[row["current_stage"]] = row["n"]
+
+    day_n = ExpressionWrapper(F("start_date") + datetime.timedelta(days=RETENTION_DAYS), output_field=DateField())
+    cutoff = today - datetime.timedelta(days=RETENTION_DAYS)
+    retention = (
+        Employment.objects.filter(worker__recruiter_id__in=ids, start_date__lte=cutoff)
+        .annotate(day_n=day_n)
+        .values("worker__recruiter_id")
+        .annotate(
+            eligible=Count("worker_id", distinct=True),
+            retained=Count("worker_id", distinct=True, filter=Q(end_date__isnull=True) | Q(end_date__gte=F("day_n"))),
+        )
+        .order_by()
+    )
+    for row in retention:
+        card = cards[row["worker__recruiter_id"]]
+        card.retention_eligible, card.retention_retained = row["eligible"], row["retained"]
+
+    fees = FeeReport.objects.filter(recruiter_id__in=ids, amount__gt=0)
+    for row in fees.values("recruiter_id").annotate(n=Count("worker_id", distinct=True)).order_by():
+        cards[row["recruiter_id"]].workers_with_fees = row["n"]
+    totals = (
+        fees.values("recruiter_id", "category", "currency")
+        .annotate(amount=Sum("amount"), reports=Count("id"))
+        .order_by("recruiter_id", "category", "currency")
+    )
+    for row in totals:
+        cards[row["recruiter_id"]].fees.append(
+            FeeTotal(category=row["category"], currency=row["currency"], amount=row["amount"], reports=row["reports"])
+        )
+
+    claims = (
+        OutcomeClaim.objects.filter(
+            worker__recruiter_id__in=ids, metric__contract__provider_id=F("worker__recruiter__organisation_id")
+        )
+        .values("worker__recruiter_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in claims:
+        cards[row["worker__recruiter_id"]].claims_by_status[row["status"]] = row["n"]
+
+    def amounts(card: Scorecard, currency: str) -> Amounts:
+        return card.amounts.setdefault(currency, Amounts(currency=currency))
+
+    lines = (
+        PaymentLine.objects.filter(tranche__contract__provider_id__in=by_organisation)
+        .values("tranche__contract__provider_id", "tranche__contract__currency")
+        .annotate(
+            verified=Sum("amount"),
+            due=Sum("amount", filter=Q(tranche__status=TrancheStatus.OPEN)),
+            approved=Sum("amount", filter=~Q(tranche__status=TrancheStatus.OPEN)),
+        )
+        .order_by()
+    )
+    for row in lines:
+        entry = amounts(by_organisation[row["tranche__contract__provider_id"]], row["tranche__contract__currency"])
+        entry.verified, entry.due, entry.approved = (row[k] or Decimal(0) for k in ("verified", "due", "approved"))
+
+    paid = (
+        Disbursement.objects.filter(tranche__contract__provider_id__in=by_organisation)
+        .values("tranche__contract__provider_id", "tranche__contract__currency")
+        .annotate(paid=Sum("amount"))
+        .order_by()
+    )
+    for row in paid:
+        amounts(by_organisation[row["tranche__contract__provider_id"]], row["tranche__contract__currency"]).paid = row[
+            "paid"
+        ]
+
+    return list(cards.values())

@@ -1,0 +1,310 @@
+"""``POST /api/v1/workers/import/``: register up to 10,000 workers from a CSV file or JSON rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, permissions, status
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pilots.querysets import tenancy_of
+from recruitment.models import Recruiter
+from workers.imports import FIELDS, MAX_ROWS, MODES, REQUIRED_FIELDS, import_workers
+
+#: A 10,000-row file is about 2 MB; anything much larger is not a worker list.
+MAX_CSV_BYTES = 20 * 1024 * 1024
+
+
+class CSVParser(BaseParser):
+    """A raw ``text/csv`` body, handed to the view as bytes (decoded and parsed there, to report errors)."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> bytes:
+        data = stream.read(MAX_CSV_BYTES + 1) if stream is not None else b""
+        if len(data) > MAX_CSV_BYTES:
+            raise exceptions.ValidationError({"file": f"The CSV is larger than {MAX_CSV_BYTES // 2**20} MiB."})
+        return data
+
+
+class CanImportWorkers(permissions.BasePermission):
+    """Program staff, or a user acting for a recruiter organisation with a recruiter profile; funders never."""
+
+    message = "Only program staff and recruiters may import workers."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        tenancy = tenancy_of(request.user)
+        return tenancy.staff or tenancy.recruiter is not None
+
+
+_ERROR = {
+    "type": "object",
+    "required": ["field", "message"],
+    "properties": {
+        "row": {"type": "integer", "description": "The data row, from 1 (a CSV header is not a row)."},
+        "field": {"type": "string", "nullable": True, "example": "rows[12].date_of_birth"},
+        "message": {"type": "string"},
+    },
+}
+_ROW = {
+    "type": "object",
+    "required": list(REQUIRED_FIELDS),
+    "properties": {
+        "given_names": {"type": "string"},
+        "family_names": {"type": "string"},
+        "date_of_birth": {"type": "string", "format": "date"},
+        "gender": {"type": "string", "enum": ["female", "male", "non_binary", "undisclosed"]},
+        "nationality": {"type": "string", "description": "ISO 3166 alpha-2"},
+        "pilot": {"type": "integer", "description": "A pilot the recruiter is assigned to."},
+        "recruiter": {
+            "type": "integer",
+            "description": "A recruiter profile's id: required from staff, ignored from a recruiter (its own).",
+        },
+        "phone": {"type": "string"},
+        "email": {"type": "string", "format": "email"},
+        "identity_document_type": {
+            "type": "string",
+            "enum": ["passport", "national_id", "seafarer_book", "other"],
+        },
+        "identity_document_country": {"type": "string", "description": "ISO 3166 alpha-2; the nationality if blank"},
+        "identity_document_number": {"type": "string"},
+        "language_levels": {
+            "description": 'CEFR levels by ISO 639-1 code: {"en": "B1"}, or in CSV `en:B1;de:A2`',
+            "oneOf": [{"type": "object", "additionalProperties": {"type": "string"}}, {"type": "string"}],
+        },
+        "consent_given_at": {"type": "string", "format": "date-time"},
+    },
+}
+_RESULT = {
+    "type": "object",
+    "required": ["created", "ids", "errors"],
+    "properties": {
+        "created": {"type": "integer"},
+        "ids": {"type": "array", "items": {"type": "integer"}},
+        "errors": {"type": "array", "items": _ERROR},
+    },
+}
+_FAILURE = {
+    "type": "object",
+    "required": ["detail", "errors"],
+    "properties": {
+        "detail": {"type": "string"},
+        "created": {"type": "integer"},
+        "ids": {"type": "array", "items": {"type": "integer"}},
+        "errors": {"type": "array", "items": _ERROR},
+    },
+}
+_CSV_EXAMPLE = (
+    "given_names,family_names,date_of_birth,gender,nationality,pilot,identity_document_number\n"
+    "Ana,López,1995-06-01,female,GT,3,P01234567\n"
+)
+
+
+class WorkerImportView(APIView):
+    """Register many workers at once, as ``POST /api/v1/workers/`` would one by one.
+
+    The body is CSV (a ``text/csv`` body, or the ``file`` part of a multipart form), UTF-8, with a
+    header naming the columns, or JSON (``{"rows": [...]}`` or a bare list of rows). At most 10,000 rows.
+
+    ``?mode=atomic`` (the default): any bad row and nothing is written; the answer is a 400 listing every
+    bad row. ``?mode=partial``: the good rows are written, a 201 lists what was created and, in
+    ``errors``, the rows refused (a 400 if no row was good). A 201 therefore may carry errors: check
+    ``errors`` rather than the status alone.
+
+    A row error names the row twice, for people and for programs: ``field`` is ``rows[N].<field>``
+    (or ``rows[N]`` for the whole row) and ``row`` is ``N``, counting data rows from 1 (a CSV header is
+    not a row, blank lines are skipped). A file that cannot be read (not UTF-8, bad quoting, no header,
+    an unknown or missing column, a line with the wrong number of cells) is a 400 naming ``file``.
+
+    A recruiter imports for itself: any ``recruiter`` column is ignored, and a pilot it is not assigned
+    to is a row error. Staff name each row's ``recruiter`` (a recruiter profile's id).
+    """
+
+    permission_classes = [permissions.IsAuthenticated, CanImportWorkers]
+    parser_classes = [JSONParser, MultiPartParser, CSVParser]
+
+    @extend_schema(
+        operation_id="workers_import",
+        tags=["workers"],
+        summary="Import workers from CSV or JSON",
+        parameters=[
+            OpenApiParameter(
+                "mode",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                enum=list(MODES),
+                default="atomic",
+                description="atomic: all rows or none; partial: the good rows, the bad ones returned.",
+            )
+        ],
+        request={
+            "application/json": {
+                "oneOf": [
+                    {"type": "object", "required": ["rows"], "properties": {"rows": {"type": "array", "items": _ROW}}},
+                    {"type": "array", "items": _ROW},
+                ]
+            },
+            "text/csv": {"type": "string", "description": "UTF-8 CSV with a header row of field names."},
+            "multipart/form-data": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            },
+        },
+        responses={
+            201: OpenApiResponse(_RESULT, description="Rows written; in partial mode, `errors` lists rows refused."),
+            400: OpenApiResponse(_FAILURE, description="Nothing written: bad rows, a bad file, mode or row count."),
+            401: OpenApiResponse(_FAILURE, description="Not signed in."),
+            403: OpenApiResponse(_FAILURE, description="Neither staff nor a recruiter."),
+        },
+        examples=[
+            OpenApiExample(
+                "JSON rows",
+                request_only=True,
+                media_type="application/json",
+                value={
+                    "rows": [
+                        {
+                            "given_names": "Ana",
+                            "family_names": "López",
+                            "date_of_birth": "1995-06-01",
+                            "gender": "female",
+                            "nationality": "GT",
+                            "pilot": 3,
+                            "identity_document_number": "P01234567",
+                            "language_levels": {"es": "C2", "en": "A2"},
+                        }
+                    ]
+                },
+            ),
+            OpenApiExample("CSV", request_only=True, media_type="text/csv", value=_CSV_EXAMPLE),
+            OpenApiExample(
+                "Partial import",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "created": 2,
+                    "ids": [101, 102],
+                    "errors": [
+                        {
+                            "row": 3,
+                            "field": "rows[3].date_of_birth",
+                            "message": "'01/06/1995' is not a date in the form YYYY-MM-DD.",
+                        }
+                    ],
+                },
+            ),
+            OpenApiExample(
+                "Atomic import refused",
+                response_only=True,
+                status_codes=["400"],
+                value={
+                    "detail": "1 row is invalid; nothing was written.",
+                    "created": 0,
+                    "ids": [],
+                    "errors": [
+                        {
+                            "row": 3,
+                            "field": "rows[3].pilot",
+                            "message": "The recruiter is not assigned to a pilot with id 9.",
+                        }
+                    ],
+                },
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        mode = request.query_params.get("mode", "atomic")
+        if mode not in MODES:
+            raise exceptions.ValidationError({"mode": f"'{mode}' is not a mode; use one of: {', '.join(MODES)}."})
+        recruiter = None
+        if not tenancy_of(request.user).staff:
+            recruiter = Recruiter.objects.filter(organisation_id=request.user.organisation_id).first()
+            if recruiter is None:
+                raise exceptions.PermissionDenied("Your organisation has no recruiter profile.")
+        rows = self._rows(request, staff=recruiter is None)
+        try:
+            result = import_workers(rows=rows, mode=mode, user=request.user, recruiter=recruiter)
+        except DjangoValidationError as invalid:
+            raise exceptions.ValidationError(invalid.message_dict) from invalid
+        except DjangoPermissionDenied as refused:
+            raise exceptions.PermissionDenied(str(refused)) from refused
+
+        errors = [
+            {
+                "row": e["row"],
+                "field": f"rows[{e['row']}].{e['field']}" if e["field"] else f"rows[{e['row']}]",
+                "message": e["message"],
+            }
+            for e in result.errors
+        ]
+        body: dict[str, Any] = {"created": result.count, "ids": result.created_ids, "errors": errors}
+        if result.count:
+            return Response(body, status=status.HTTP_201_CREATED)
+        bad = len({e["row"] for e in errors})
+        summary = f"{bad} row{'s are' if bad != 1 else ' is'} invalid; nothing was written."
+        return Response({"detail": summary, **body}, status=status.HTTP_400_BAD_REQUEST)
+
+    def _rows(self, request: Request, *, staff: bool) -> list[dict[str, Any]]:
+        """The rows of the request, whatever its form; a file that cannot be read is a 400 naming ``file``."""
+        data = request.data
+        if isinstance(data, bytes) or request.content_type.startswith("text/csv"):  # an empty body is not parsed
+            return _csv_rows(data if isinstance(data, bytes) else b"", staff=staff)
+        if "file" in request.FILES:
+            upload = request.FILES["file"]
+            if upload.size > MAX_CSV_BYTES:
+                raise exceptions.ValidationError({"file": f"The CSV is larger than {MAX_CSV_BYTES // 2**20} MiB."})
+            return _csv_rows(upload.read(), staff=staff)
+        if request.content_type.startswith("multipart/"):
+            raise exceptions.ValidationError({"file": "Send the CSV in a part named 'file'."})
+        if isinstance(data, dict) and set(data) == {"rows"}:
+            data = data["rows"]
+        if not isinstance(data, list):
+            raise exceptions.ValidationError({"rows": 'Expected {"rows": [...]} or a list of rows.'})
+        return data
+
+
+def _csv_rows(data: bytes, *, staff: bool) -> list[dict[str, str]]:
+    def refuse(message: str) -> exceptions.ValidationError:
+        return exceptions.ValidationError({"file": message})
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise refuse(f"The CSV is not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start}.") from error
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        lines = [line for line in reader if any(cell.strip() for cell in line)]
+    except csv.Error as error:
+        raise refuse(f"The CSV cannot be read at line {reader.line_num}: {error}.") from error
+    if not lines:
+        raise refuse("The CSV is empty: the first line must be a header naming the columns.")
+    header = [cell.strip() for cell in lines[0]]
+    unknown = [name for name in header if name not in FIELDS]
+    if unknown:
+        raise refuse(
+            f"Unknown column(s) {', '.join(repr(n) for n in unknown)}: the first line must be a header "
+            f"naming columns among {', '.join(FIELDS)}."
+        )
+    if len(set(header)) != len(header):
+        raise refuse("A column is named twice in the header.")
+    required = [*REQUIRED_FIELDS, "recruiter"] if staff else list(REQUIRED_FIELDS)
+    if missing := [name for name in required if name not in header]:
+        raise refuse(f"Missing column(s): {', '.join(missing)}.")
+    if len(lines) - 1 > MAX_ROWS:
+        raise exceptions.ValidationError({"rows": f"At most {MAX_ROWS:,} rows may be imported at once."})
+    rows = []
+    for number, line in enumerate(lines[1:], start=1):
+        if len(line) != len(header):
+            raise refuse(f"Row {number} has {len(line)} cells; the header has {len(header)}.")
+        rows.append(dict(zip(header, line, strict=True)))
+    return rows

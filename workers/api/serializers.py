@@ -1,0 +1,348 @@
+"""What the API shows of workers, their journey and evidence, and what it takes to register, move and document them.
+
+Personal data (identity document number, date of birth, phone) is masked in lists
+(``WorkerListSerializer``) and shown in full only on the detail, to the worker's recruiter and staff.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import EmailValidator
+from django.urls import reverse
+from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from financing.api.serializers import ErrorSerializer
+from workers.models import Evidence, EvidenceKind, JourneyEvent, Worker
+from workers.stages import Stage
+
+#: Largest evidence file accepted, in bytes (10 MiB).
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+
+#: Accepted evidence types, by declared content type, with the bytes such a file starts with.
+EVIDENCE_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/webp": (b"RIFF",),  # and "WEBP" at offset 8, checked below
+}
+
+CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+
+#: ISO 639-1 two-letter language codes.
+ISO_639_1 = frozenset(
+    """aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz
+    ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io
+    is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr
+    ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si
+    sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh
+    yi yo za zh zu""".split()
+)
+
+
+class DuplicateErrorSerializer(ErrorSerializer):
+    """A 409: the caller's recruiter already registered this person."""
+
+    existing_id = serializers.IntegerField(help_text="The id of the caller's worker who matches.")
+
+
+@extend_schema_field({"type": "string", "description": "ISO 3166-1 alpha-2 country code", "example": "GT"})
+class CountryCodeField(CountryField):
+    """A country as its ISO 3166-1 alpha-2 code (the schema gives a code, not a 250-value enum per field)."""
+
+
+@extend_schema_field({"type": "string", "maxLength": 254, "description": "An e-mail address; empty when none."})
+class OptionalEmailField(serializers.CharField):
+    """An e-mail address or an empty string (the schema's ``format: email`` would refuse the empty one)."""
+
+    default_error_messages = {"invalid": "Enter a valid email address."}
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if value:
+            # Checked here, not as a field validator: drf-spectacular would read one as ``format: email``.
+            EmailValidator(message=self.error_messages["invalid"])(value)
+        return value
+
+
+@extend_schema_field({"allOf": [{"$ref": "#/components/schemas/StageEnum"}], "readOnly": True})
+class StageField(serializers.CharField):
+    """A worker's current stage: the same choices as a journey event's ``stage``."""
+
+
+# One enum component (StageEnum) for every stage a worker endpoint takes or gives, apart from the pilots'
+# required stages (a list of the same choices, named after its own field).
+@extend_schema_field({"type": "string", "enum": list(Stage.values), "x-spec-enum-id": "workers.Stage"})
+class StageChoiceField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=Stage.choices, **kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "enum": list(CEFR_LEVELS)},
+        "example": {"en": "B1", "de": "A2"},
+    }
+)
+class LanguageLevelsField(serializers.JSONField):
+    """CEFR levels (A1…C2) by ISO 639-1 language code, e.g. ``{"en": "B1", "de": "A2"}``."""
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError('Expected an object of CEFR levels by language, e.g. {"en": "B1"}.')
+        levels = {}
+        for language, level in data.items():
+            code = str(language).strip().lower()
+            if code not in ISO_639_1:
+                raise serializers.ValidationError(f"'{language}' is not an ISO 639-1 language code.")
+            if not isinstance(level, str) or level.strip().upper() not in CEFR_LEVELS:
+                raise serializers.ValidationError(f"'{level}' is not a CEFR level ({', '.join(CEFR_LEVELS)}).")
+            levels[code] = level.strip().upper()
+        return levels
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True, "example": {"fee_paid": False}})
+class JSONObjectField(serializers.JSONField):
+    """A JSON object, sent as JSON or, in a multipart form, as a string holding JSON."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, str | bytes):
+            try:
+                data = json.loads(data)
+            except ValueError as error:
+                raise serializers.ValidationError(f"Not valid JSON: {error}.") from error
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Expected a JSON object.")
+        if "\\u0000" in json.dumps(data):
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return data
+
+
+PERSON_FIELDS = [
+    "given_names",
+    "family_names",
+    "gender",
+    "nationality",
+    "email",
+    "identity_document_type",
+    "identity_document_country",
+    "language_levels",
+    "consent_given_at",
+]
+JOURNEY_FIELDS = ["current_stage", "season", "stage_changed_on"]
+
+
+class WorkerSerializer(serializers.ModelSerializer):
+    """A worker in full: the detail for their recruiter and staff, and what registration and edits take.
+
+    ``recruiter`` is given by staff only (a recruiter registers its own workers); ``pilot`` must be a pilot
+    the recruiter is assigned to. Neither changes later, nor does the stage: the journey moves through
+    ``POST /api/v1/workers/{id}/events/``.
+    """
+
+    pilot = serializers.IntegerField(
+        source="pilot_id", required=False, help_text="A pilot the recruiter is assigned to; fixed once registered."
+    )
+    recruiter = serializers.IntegerField(
+        source="recruiter_id",
+        required=False,
+        help_text="The recruiter (profile id): given by staff, the caller's own for a recruiter; fixed once "
+        "registered.",
+    )
+    date_of_birth = serializers.DateField()
+    nationality = CountryCodeField()
+    email = OptionalEmailField(required=False, allow_blank=True, max_length=254)
+    identity_document_country = CountryCodeField(
+        required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 code; the nationality when left out."
+    )
+    current_stage = StageField(read_only=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    identity_document_number = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, allow_null=True, help_text="Kept encrypted."
+    )
+    language_levels = LanguageLevelsField(required=False)
+
+    class Meta:
+        model = Worker
+        fields = [
+            "id",
+            *PERSON_FIELDS[:2],
+            "date_of_birth",
+            *PERSON_FIELDS[2:4],
+            "phone",
+            *PERSON_FIELDS[4:7],
+            "identity_document_number",
+            *PERSON_FIELDS[7:],
+            "pilot",
+            "recruiter",
+            *JOURNEY_FIELDS,
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", *JOURNEY_FIELDS, "created_at", "updated_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None:
+            return attrs
+        # Read-only after registration: refused rather than silently ignored, so a client learns why.
+        errors = {}
+        for name in ("pilot", "recruiter", *JOURNEY_FIELDS):
+            if name in self.initial_data and str(self.initial_data[name]) != str(self.data_of(name)):
+                errors[name] = (
+                    "The journey moves through POST /api/v1/workers/{id}/events/, not by editing the worker."
+                    if name in JOURNEY_FIELDS
+                    else f"A worker's {name} cannot change once registered."
+                )
+        if errors:
+            raise serializers.ValidationError(errors)
+        attrs.pop("pilot_id", None)
+        attrs.pop("recruiter_id", None)
+        return attrs
+
+    def data_of(self, name: str) -> Any:
+        value = getattr(self.instance, {"pilot": "pilot_id", "recruiter": "recruiter_id"}.get(name, name))
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+class WorkerListSerializer(serializers.ModelSerializer):
+    """A worker as lists show them: the document number, date of birth and phone masked."""
+
+    pilot = serializers.IntegerField(source="pilot_id", read_only=True)
+    recruiter = serializers.IntegerField(source="recruiter_id", read_only=True)
+    date_of_birth_masked = serializers.CharField(read_only=True, help_text="The year only: `1994-••-••`.")
+    phone_masked = serializers.CharField(read_only=True, help_text="The last 3 digits only.")
+    identity_document_masked = serializers.CharField(read_only=True, help_text="The last 4 characters only.")
+    nationality = CountryCodeField(read_only=True)
+    email = OptionalEmailField(read_only=True)
+    identity_document_country = CountryCodeField(read_only=True)
+    current_stage = StageField(read_only=True)
+
+    class Meta:
+        model = Worker
+        fields = [
+            "id",
+            "given_names",
+            "family_names",
+            "date_of_birth_masked",
+            "gender",
+            "nationality",
+            "phone_masked",
+            "email",
+            "identity_document_type",
+            "identity_document_country",
+            "identity_document_masked",
+            "language_levels",
+            "consent_given_at",
+            "pilot",
+            "recruiter",
+            *JOURNEY_FIELDS,
+        ]
+        read_only_fields = fields
+
+
+class JourneyEventSerializer(serializers.ModelSerializer):
+    stage = StageChoiceField(read_only=True)
+    pilot = serializers.IntegerField(source="pilot_id", read_only=True)
+    recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True, allow_null=True)
+    evidence = serializers.IntegerField(source="evidence_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = JourneyEvent
+        fields = [
+            "id",
+            "stage",
+            "season",
+            "pilot",
+            "occurred_on",
+            "recorded_at",
+            "recorded_by",
+            "evidence",
+            "note",
+            "is_override",
+            "override_reason",
+        ]
+        read_only_fields = fields
+
+
+class JourneyMoveSerializer(serializers.Serializer):
+    stage = StageChoiceField()
+    occurred_on = serializers.DateField(required=False, help_text="Today when left out; never in the future.")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    evidence = serializers.IntegerField(required=False, allow_null=True, help_text="Id of evidence about this worker.")
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Program staff only: record a move the journey rules refuse (a skip, a step back), with why.",
+    )
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    """A piece of evidence. To add one: a ``file`` (PDF, PNG, JPEG or WebP, at most 10 MiB) or a ``reference``
+    to where the evidence is kept, or both, with its ``kind``."""
+
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    file = serializers.FileField(write_only=True, required=False, allow_empty_file=False)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    facts = JSONObjectField(required=False, default=dict)
+    uploaded_by = serializers.IntegerField(source="uploaded_by_id", read_only=True, allow_null=True)
+    filename = serializers.SerializerMethodField()
+    download = serializers.SerializerMethodField(help_text="Where to fetch the file; null when there is none.")
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "kind",
+            "file",
+            "reference",
+            "description",
+            "facts",
+            "filename",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_at",
+            "uploaded_by",
+            "download",
+        ]
+        read_only_fields = ["id", "filename", "content_type", "size", "sha256", "uploaded_at", "uploaded_by"]
+
+    def get_filename(self, evidence: Evidence) -> str | None:
+        return evidence.file.name.rsplit("/", 1)[-1] if evidence.file else None
+
+    def get_download(self, evidence: Evidence) -> str | None:
+        if not evidence.file:
+            return None
+        url = reverse("worker-evidence-download", kwargs={"pk": evidence.worker_id, "evidence_id": evidence.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+    def validate_file(self, file: UploadedFile) -> UploadedFile:
+        if file.size is not None and file.size > MAX_EVIDENCE_BYTES:
+            raise serializers.ValidationError(
+                f"The file is {file.size} bytes; at most {MAX_EVIDENCE_BYTES} are accepted."
+            )
+        declared = (getattr(file, "content_type", "") or "").split(";")[0].strip().lower()
+        if declared not in EVIDENCE_SIGNATURES:
+            raise serializers.ValidationError(
+                f"'{declared or 'unknown'}' files are not accepted: only {', '.join(EVIDENCE_SIGNATURES)}."
+            )
+        head = file.read(12)
+        file.seek(0)
+        matches = head.startswith(EVIDENCE_SIGNATURES[declared]) and (declared != "image/webp" or head[8:12] == b"WEBP")
+        if not matches:
+            raise serializers.ValidationError(f"The file's content is not {declared}, as it was declared.")
+        file.content_type = declared
+        return file
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("file") and not attrs.get("reference", "").strip():
+            raise serializers.ValidationError({"file": "Upload a file or give a reference to where it is kept."})
+        return attrs

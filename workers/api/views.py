@@ -1,0 +1,358 @@
+"""Workers: registration (with duplicate detection), edits, the journey and evidence, each caller seeing
+only its own workers (staff: every worker; funders: none, they are personal data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, filters, mixins, status
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from financing.api.serializers import ErrorSerializer
+from lamp.api_base import ReadOnlyViewSet
+from pilots.models import Pilot
+from pilots.querysets import tenancy_of
+from recruitment.models import Recruiter
+from workers.api.filtersets import WorkerFilterSet
+from workers.api.serializers import (
+    EVIDENCE_SIGNATURES,
+    DuplicateErrorSerializer,
+    EvidenceSerializer,
+    JourneyEventSerializer,
+    JourneyMoveSerializer,
+    WorkerListSerializer,
+    WorkerSerializer,
+)
+from workers.journey import JourneyError
+from workers.models import Evidence, JourneyEvent, Worker
+from workers.services import DuplicateWorker, evidence_add, journey_move, worker_register_unique, worker_update
+
+
+class WorkerCursorPagination(CursorPagination):
+    """``?cursor=…`` pages in id order, ``?page_size=`` up to 200 (50 by default): a deep page costs what
+    the first does, and rows added meanwhile never shift a page."""
+
+    ordering = "id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def sees_personal_data(user: Any, worker: Worker) -> bool:
+    """Whether ``user`` may read ``worker``'s document number, date of birth and phone in full."""
+    tenancy = tenancy_of(user)
+    return tenancy.staff or (tenancy.recruiter is not None and tenancy.recruiter == worker.recruiter.organisation_id)
+
+
+def validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
+    """A model's ``full_clean`` error as the API's 400, naming the fields."""
+    if hasattr(error, "error_dict"):
+        return exceptions.ValidationError(error.message_dict)
+    return exceptions.ValidationError(error.messages)
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Bad input: each error names its field."),
+    404: OpenApiResponse(ErrorSerializer, description="No such worker among the caller's."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Workers (personal data masked)", responses=WorkerListSerializer(many=True)),
+    retrieve=extend_schema(
+        summary="A worker in full (to their recruiter and staff)", responses={200: WorkerSerializer, **ERRORS}
+    ),
+    create=extend_schema(
+        summary="Register a worker",
+        description="Records the first journey event (`registered`). The same person (identity document, or "
+        "names + date of birth + nationality) already registered by the caller's recruiter is a 409 naming "
+        "the existing worker, and nothing is written.",
+        request=WorkerSerializer,
+        responses={
+            201: WorkerSerializer,
+            400: ERRORS[400],
+            409: OpenApiResponse(DuplicateErrorSerializer, description="Already registered by this recruiter."),
+        },
+        examples=[
+            OpenApiExample(
+                "A worker",
+                request_only=True,
+                value={
+                    "given_names": "Ana María",
+                    "family_names": "López Pérez",
+                    "date_of_birth": "1995-06-01",
+                    "gender": "female",
+                    "nationality": "GT",
+                    "phone": "+502 5555 0100",
+                    "identity_document_type": "passport",
+                    "identity_document_country": "GT",
+                    "identity_document_number": "P01234567",
+                    "language_levels": {"es": "C2", "en": "A2"},
+                    "consent_given_at": "2026-01-10T15:00:00Z",
+                    "pilot": 1,
+                },
+            )
+        ],
+    ),
+    update=extend_schema(summary="Change a worker's personal data", responses={200: WorkerSerializer, **ERRORS}),
+    partial_update=extend_schema(
+        summary="Change some of a worker's personal data", responses={200: WorkerSerializer, **ERRORS}
+    ),
+)
+class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyViewSet):
+    """The recruiter's own workers; no delete (a worker who leaves the pilot exits through the journey)."""
+
+    filterset_class = WorkerFilterSet
+    pagination_class = WorkerCursorPagination
+    # Cursor pagination fixes the order (by id): no ?ordering=.
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    search_fields = ["given_names", "family_names", "email"]
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Worker]:
+        workers = Worker.objects.visible_to(self.request.user)
+        if self.action in ("list", "create"):
+            return workers
+        return workers.select_related("recruiter")
+
+    def get_serializer_class(self) -> type:
+        if self.action == "list":
+            return WorkerListSerializer
+        return WorkerSerializer
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        worker = self.get_object()
+        serializer_class = WorkerSerializer if sees_personal_data(request.user, worker) else WorkerListSerializer
+        return Response(serializer_class(worker, context=self.get_serializer_context()).data)
+
+    # --- Registration and edits ---------------------------------------------------------------------
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        recruiter, pilot = self._recruiter_and_pilot(data.pop("recruiter_id", None), data.pop("pilot_id", None))
+        data["phone"] = data.get("phone") or None
+        try:
+            worker = worker_register_unique(
+                recruiter=recruiter,
+                pilot=pilot,
+                registered_on=timezone.localdate(),
+                recorded_by=request.user,
+                identity_document_number=data.pop("identity_document_number", None) or "",
+                identity_document_country=str(data.pop("identity_document_country", "") or ""),
+                **data,
+            )
+        except DuplicateWorker as duplicate:
+            field = "identity_document_number" if duplicate.reason == "identity_document" else None
+            message = f"This worker is already registered as worker {duplicate.existing_id} " + (
+                "(same identity document)." if field else "(same names, date of birth and nationality)."
+            )
+            body = {"detail": message, "errors": [{"field": field, "message": message}]}
+            return Response({**body, "existing_id": duplicate.existing_id}, status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as error:
+            raise validation_error(error) from error
+        return Response(self.get_serializer(worker).data, status=status.HTTP_201_CREATED)
+
+    def _recruiter_and_pilot(self, recruiter_id: int | None, pilot_id: int | None) -> tuple[Recruiter, Pilot]:
+        """The recruiter a new worker belongs to (the caller's own, or the one staff name) and their pilot,
+        which must be one the recruiter is assigned to. An id outside the caller's world is refused with the
+        same words as one that does not exist."""
+        tenancy = tenancy_of(self.request.user)
+        errors: dict[str, str] = {}
+        recruiter = None
+        if tenancy.staff:
+            if recruiter_id is None:
+                errors["recruiter"] = "Staff must name the recruiter (profile id) the worker belongs to."
+            else:
+                recruiter = Recruiter.objects.filter(pk=recruiter_id).first()
+                if recruiter is None:
+                    errors["recruiter"] = f"No recruiter with id {recruiter_id}."
+        elif tenancy.recruiter is not None:
+            recruiter = Recruiter.objects.filter(organisation_id=tenancy.recruiter).first()
+            if recruiter is None:
+                raise exceptions.PermissionDenied("Your organisation has no recruiter profile.")
+            if recruiter_id is not None and recruiter_id != recruiter.pk:
+                errors["recruiter"] = "A recruiter registers workers for its own recruiter profile only."
+        else:
+            raise exceptions.PermissionDenied("Only recruiters and program staff register workers.")
+        pilot = None
+        if pilot_id is None:
+            errors["pilot"] = "This field is required."
+        elif recruiter is not None:
+            pilot = Pilot.objects.filter(pk=pilot_id, recruiter_assignments__recruiter=recruiter).first()
+            if pilot is None:
+                errors["pilot"] = f"No pilot with id {pilot_id} that the recruiter is assigned to."
+        if errors:
+            raise exceptions.ValidationError(errors)
+        assert recruiter is not None and pilot is not None
+        return recruiter, pilot
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        worker = self.get_object()
+        if not sees_personal_data(request.user, worker):
+            raise exceptions.PermissionDenied("Only the worker's recruiter and staff change a worker.")
+        serializer = self.get_serializer(worker, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "phone" in data:
+            data["phone"] = data["phone"] or None
+        if "identity_document_number" in data:
+            data["identity_document_number"] = data["identity_document_number"] or ""
+        if "identity_document_country" in data:
+            data["identity_document_country"] = str(data["identity_document_country"] or "")
+        try:
+            worker = worker_update(worker=worker, updated_by=request.user, **data)
+        except DjangoValidationError as error:
+            raise validation_error(error) from error
+        return Response(self.get_serializer(worker).data)
+
+    # --- The journey --------------------------------------------------------------------------------
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A worker's journey events, oldest first",
+        responses={200: JourneyEventSerializer(many=True), 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Move a worker along the journey",
+        description="A move the journey refuses (a skip of a stage the pilot requires, a step back, a date "
+        "before the current stage began) is a 400 naming `stage`, with the current and requested stage in "
+        "its message. `override_reason` records such a move anyway: program staff only (403 otherwise).",
+        request=JourneyMoveSerializer,
+        responses={
+            201: JourneyEventSerializer,
+            400: ERRORS[400],
+            403: OpenApiResponse(ErrorSerializer, description="An override by someone other than staff."),
+            404: ERRORS[404],
+        },
+        examples=[
+            OpenApiExample("A move", request_only=True, value={"stage": "screened", "occurred_on": "2026-02-01"})
+        ],
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def events(self, request: Request, pk: str | None = None) -> Response:
+        worker = self.get_object()
+        if request.method == "GET":
+            events = JourneyEvent.objects.filter(worker=worker).order_by("recorded_at", "id")
+            return Response(JourneyEventSerializer(events, many=True).data)
+        move = JourneyMoveSerializer(data=request.data)
+        move.is_valid(raise_exception=True)
+        data = move.validated_data
+        evidence = None
+        if data.get("evidence") is not None:
+            evidence = Evidence.objects.filter(worker=worker, pk=data["evidence"]).first()
+            if evidence is None:
+                message = f"No evidence with id {data['evidence']} about this worker."
+                raise exceptions.ValidationError({"evidence": message})
+        try:
+            event = journey_move(
+                worker=worker,
+                stage=data["stage"],
+                occurred_on=data.get("occurred_on") or timezone.localdate(),
+                recorded_by=request.user,
+                evidence=evidence,
+                note=data["note"],
+                override_reason=data["override_reason"],
+            )
+        except JourneyError as error:
+            message = error.message
+            if f"'{error.current}'" not in message or f"'{error.requested}'" not in message:
+                message = f"Cannot move from '{error.current}' to '{error.requested}': {message}"
+            raise exceptions.ValidationError({"stage": [message]}) from error
+        except DjangoPermissionDenied as error:
+            raise exceptions.PermissionDenied(str(error)) from error
+        except DjangoValidationError as error:
+            raise validation_error(error) from error
+        return Response(JourneyEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    # --- Evidence -----------------------------------------------------------------------------------
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The evidence about a worker, newest first",
+        responses={200: EvidenceSerializer(many=True), 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add evidence about a worker",
+        description="Multipart: a `file` (PDF, PNG, JPEG or WebP, at most 10 MiB; its content must match its "
+        "declared type) or a `reference` to where the evidence is kept, with its `kind`; `facts` is a JSON "
+        "object (a string holding JSON in a form). The file's SHA-256 is kept.",
+        request=EvidenceSerializer,
+        responses={201: EvidenceSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        pagination_class=None,
+        filter_backends=[],
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+    )
+    def evidence(self, request: Request, pk: str | None = None) -> Response:
+        worker = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "GET":
+            rows = Evidence.objects.filter(worker=worker).order_by("-uploaded_at", "-id")
+            return Response(EvidenceSerializer(rows, many=True, context=context).data)
+        upload = EvidenceSerializer(data=request.data, context=context)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        try:
+            evidence = evidence_add(
+                worker=worker,
+                kind=data["kind"],
+                uploaded_by=request.user,
+                file=data.get("file"),
+                reference=data["reference"],
+                description=data["description"],
+                facts=data["facts"],
+            )
+        except DjangoValidationError as error:
+            raise validation_error(error) from error
+        return Response(EvidenceSerializer(evidence, context=context).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Download a piece of evidence's file",
+        description="The file as uploaded, with its content type, as an attachment. 404 for a worker the caller "
+        "does not see, evidence about another worker, or evidence kept by reference only.",
+        responses={
+            **{
+                (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+                for content_type in EVIDENCE_SIGNATURES
+            },
+            404: ERRORS[404],
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"evidence/(?P<evidence_id>[0-9]+)/download",
+        url_name="evidence-download",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def download(self, request: Request, pk: str | None = None, evidence_id: str | None = None) -> FileResponse:
+        worker = self.get_object()
+        evidence = Evidence.objects.filter(worker=worker, pk=evidence_id).first()
+        if evidence is None or not evidence.file:
+            raise Http404("No such file.")
+        return FileResponse(
+            evidence.file.open("rb"),
+            as_attachment=True,
+            filename=evidence.file.name.rsplit("/", 1)[-1],
+            content_type=evidence.content_type or "application/octet-stream",
+        )
