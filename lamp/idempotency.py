@@ -96,7 +96,8 @@ def request_fingerprint(request: Request) -> str:
 
 
 def _replay(record: IdempotencyRecord) -> Response:
-    return Response(record.response_body, status=record.status_code, headers={REPLAYED_HEADER: "true"})
+    body = json.loads(record.response_body) if record.response_body is not None else None
+    return Response(body, status=record.status_code, headers={REPLAYED_HEADER: "true"})
 
 
 def idempotency_begin(*, request: Request) -> IdempotencyRecord | None:
@@ -144,7 +145,8 @@ def idempotency_finish(*, record: IdempotencyRecord, response: Response | None) 
     if response is None or response.status_code >= 500 or not hasattr(response, "data"):
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
         return
-    body = json.loads(json.dumps(response.data, cls=JSONEncoder))
+    # Kept as JSON text in an encrypted column: an answer may hold a worker's personal data in full.
+    body = json.dumps(response.data, cls=JSONEncoder)
     IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, response_body=body)
 
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django_countries import countries
 from django_countries.fields import CountryField
+from encrypted_fields.fields import EncryptedTextField
 
 from lamp.currencies import format_money
 from lamp.fields import CurrencyField, MoneyField
@@ -282,7 +283,8 @@ class IdempotencyRecord(models.Model):
     path = models.CharField(max_length=2000)
     request_fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request's body.")
     status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty while in progress.")
-    response_body = models.JSONField(null=True, blank=True)
+    # The answer as JSON text, encrypted at rest: a worker's registration answer holds personal data in full.
+    response_body = EncryptedTextField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -49,7 +49,7 @@ FACTORIES: dict[str, Callable[[], Model]] = {
         path="/api/v1/claims/",
         request_fingerprint="0" * 64,
         status_code=201,
-        response_body={},
+        response_body="{}",
     ),
     "recruitment.Recruiter": factories.RecruiterFactory,
     "recruitment.RecruiterAssignment": factories.RecruiterAssignmentFactory,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -51,7 +52,11 @@ def test_a_retry_with_the_same_key_returns_the_first_answer_and_writes_once(clai
     assert fin.OutcomeClaim.objects.count() == 1
     record = pil.IdempotencyRecord.objects.get()
     assert (record.user, record.key, record.method, record.path, record.status_code) == (
-        claimable["user"], "k-1", "POST", URL, 201
+        claimable["user"],
+        "k-1",
+        "POST",
+        URL,
+        201,
     )
     assert len(record.request_fingerprint) == 64
 
@@ -145,3 +150,30 @@ def test_other_posts_are_covered_too():
     assert first.status_code == 400
     assert retry["Idempotent-Replayed"] == "true"
     assert retry.json() == first.json()
+
+
+def test_a_stored_answer_with_personal_data_is_encrypted_at_rest():
+    recruiter = f.RecruiterFactory()
+    pilot = f.PilotFactory()
+    f.RecruiterAssignmentFactory(recruiter=recruiter, pilot=pilot)
+    client = client_for(f.RecruiterUserFactory(organisation=recruiter.organisation))
+    body = {
+        "pilot": pilot.pk,
+        "given_names": "Juana",
+        "family_names": "Pérez Xol",
+        "date_of_birth": "1998-04-12",
+        "gender": "female",
+        "nationality": "GT",
+        "identity_document_country": "GT",
+        "identity_document_number": "G99887766",
+    }
+
+    first = client.post("/api/v1/workers/", body, format="json", headers={"Idempotency-Key": "reg-1"})
+    retry = client.post("/api/v1/workers/", body, format="json", headers={"Idempotency-Key": "reg-1"})
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT response_body FROM pilots_idempotencyrecord")
+        (stored,) = cursor.fetchone()
+    assert "G99887766" not in stored and "Juana" not in stored
