@@ -6,7 +6,6 @@ Journey moves and registrations go through ``workers.services``: the admin never
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Any
 
@@ -24,7 +23,7 @@ from financing.models import OutcomeClaim
 from lamp.admin_utils import CurrentUserInitialMixin, ReadOnlyTabularInline, adopt_saved
 from pilots.models import User
 from recruitment.admin import RecruiterListFilter
-from workers.journey import JourneyError, check_move
+from workers.journey import JourneyError, check_date, check_move
 from workers.models import (
     DuplicateFlag,
     Employment,
@@ -317,21 +316,20 @@ class JourneyEventAddForm(forms.ModelForm):
                 check_move(current=worker.current_stage, requested=stage, required=worker.pilot.required_stages)
             except JourneyError as error:
                 raise forms.ValidationError(error.message) from error
-            self._check_date(worker=worker, occurred_on=occurred_on)
+            try:
+                # The journey service refuses these too; checked here so that they show as form errors.
+                check_date(
+                    current=worker.current_stage,
+                    requested=stage,
+                    occurred_on=occurred_on,
+                    stage_changed_on=worker.stage_changed_on,
+                    today=timezone.localdate(),
+                )
+            except JourneyError as error:
+                self.add_error("occurred_on", error.message)
         if evidence is not None and evidence.worker_id != worker.pk:
             self.add_error("evidence", "This evidence is about another worker.")
         return cleaned
-
-    def _check_date(self, *, worker: Worker, occurred_on: datetime.date) -> None:
-        # The journey service refuses these too; checked here so that they show as form errors.
-        if occurred_on > timezone.localdate():
-            self.add_error("occurred_on", "This date is in the future.")
-        elif worker.stage_changed_on and occurred_on < worker.stage_changed_on:
-            self.add_error(
-                "occurred_on",
-                f"The worker's current stage '{worker.current_stage}' began on {worker.stage_changed_on}: "
-                "a move cannot be dated before it.",
-            )
 
 
 @admin.register(JourneyEvent)

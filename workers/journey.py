@@ -8,6 +8,7 @@ season. Staff may override any of this with a reason: the service records that i
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
 from workers.stages import EXIT_FROM, EXITS, PATH, Stage
@@ -65,6 +66,25 @@ def check_move(*, current: str, requested: str, required: Iterable[str]) -> None
             current=current,
             requested=requested,
             message=f"{refused}: the pilot requires {', '.join(_label(s) for s in skipped)} first.",
+        )
+
+
+def check_date(
+    *,
+    current: str,
+    requested: str,
+    occurred_on: datetime.date,
+    stage_changed_on: datetime.date | None,
+    today: datetime.date,
+) -> None:
+    """Raise ``JourneyError`` for a move dated in the future or before the current stage began."""
+    if occurred_on > today:
+        raise JourneyError(current=current, requested=requested, message=f"{occurred_on} is in the future.")
+    if stage_changed_on and occurred_on < stage_changed_on:
+        raise JourneyError(
+            current=current,
+            requested=requested,
+            message=f"{occurred_on} is before the current stage '{current}' began ({stage_changed_on}).",
         )
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from pilots.models import Pilot, User
 from recruitment.models import Recruiter
-from workers.journey import JourneyError, check_move
+from workers.journey import JourneyError, check_date, check_move
 from workers.models import DuplicateFlag, DuplicateReason, Evidence, JourneyEvent, Worker, identity_document_hash
 from workers.stages import NEW_SEASON_FROM, Stage
 
@@ -115,15 +115,13 @@ def worker_start_new_season(
 
 
 def _check_date(*, worker: Worker, stage: str, occurred_on: datetime.date) -> None:
-    if occurred_on > timezone.localdate():
-        raise JourneyError(current=worker.current_stage, requested=stage, message=f"{occurred_on} is in the future.")
-    if worker.stage_changed_on and occurred_on < worker.stage_changed_on:
-        raise JourneyError(
-            current=worker.current_stage,
-            requested=stage,
-            message=f"{occurred_on} is before the current stage '{worker.current_stage}' "
-            f"began ({worker.stage_changed_on}).",
-        )
+    check_date(
+        current=worker.current_stage,
+        requested=stage,
+        occurred_on=occurred_on,
+        stage_changed_on=worker.stage_changed_on,
+        today=timezone.localdate(),
+    )
 
 
 def _record(
