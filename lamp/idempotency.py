@@ -15,7 +15,14 @@ What is kept: every answer below 500, as Stripe does, so that a retried request 
 naming a field, a 409 duplicate) is refused the same way without being re-validated against data that may
 have changed since. A 5xx is not kept, nor a request that raised: the record is dropped, and a retry runs
 again. Records older than ``IDEMPOTENCY_TTL_HOURS`` (24 by default) no longer count: the key starts afresh,
-replacing the old row; old rows may be purged at any time (``IdempotencyRecord.objects.filter(created_at__lt=…)``).
+replacing the old row.
+
+Purge: ``idempotency_records_purge`` deletes the records that no longer count, once a day (the beat entry
+``purge-idempotency-records``, 03:15 UTC, runs ``pilots.tasks.purge_idempotency_records_task``) or from the
+shell (``manage.py purge_idempotency_records [--older-than HOURS]``). The retention is the TTL itself: a kept
+answer may hold a worker's personal data in full, so it is not kept once it can no longer be replayed, and
+never purged sooner, which would let a retry inside the window write twice. A longer retention may be asked
+for; a shorter one is refused.
 
 The body's fingerprint is the SHA-256 of the parsed body in a canonical form (JSON with sorted keys; an
 uploaded file counts by its name, size and SHA-256), so a retry that re-encodes the same JSON differently
@@ -47,6 +54,38 @@ MAX_KEY_LENGTH = 255
 
 def ttl() -> datetime.timedelta:
     return datetime.timedelta(hours=getattr(settings, "IDEMPOTENCY_TTL_HOURS", 24))
+
+
+#: Rows deleted per statement by the purge: each batch is its own short transaction.
+PURGE_BATCH_SIZE = 5_000
+
+
+def idempotency_records_purge(
+    *, older_than: datetime.timedelta | None = None, now: datetime.datetime | None = None
+) -> int:
+    """Delete the ``IdempotencyRecord``s created more than ``older_than`` ago (the TTL by default, and never
+    less: see the module's docstring); how many were deleted.
+
+    Deletes in batches by primary key (``created_at`` is indexed), so that a backlog of millions of rows
+    never holds one long transaction, and a request claiming a key meanwhile waits for one batch at most.
+    A record whose request is still running is deleted like any other once it is that old: its request then
+    finishes without keeping its answer, as one whose key had expired.
+    """
+    retention = ttl() if older_than is None else older_than
+    if retention < ttl():
+        hours = ttl().total_seconds() / 3600
+        raise ValueError(
+            f"Records younger than the Idempotency-Key lifetime ({hours:g} h) may still be replayed; "
+            "purging them would let a retry write twice."
+        )
+    cutoff = (now or timezone.now()) - retention
+    deleted = 0
+    while True:
+        batch = IdempotencyRecord.objects.filter(created_at__lt=cutoff).order_by("pk").values("pk")[:PURGE_BATCH_SIZE]
+        count, _ = IdempotencyRecord.objects.filter(pk__in=batch).delete()
+        deleted += count
+        if count < PURGE_BATCH_SIZE:
+            return deleted
 
 
 class IdempotencyKeyInvalid(exceptions.ValidationError):

@@ -183,6 +183,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "financing.tasks.nightly_safety_net_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The kept answers of Idempotency-Key requests, once they no longer count (IDEMPOTENCY_TTL_HOURS, 24 by
+    # default): they may hold personal data. See lamp.idempotency.
+    "purge-idempotency-records": {
+        "task": "pilots.tasks.purge_idempotency_records_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # --- Auth, i18n, static ---------------------------------------------------------------------------

@@ -329,11 +329,20 @@ def worker_update(
     identity_document_country: str | None = None,
     **fields: Any,
 ) -> Worker:
-    """Change a worker's personal data; never their recruiter, pilot or stage (see ``NOT_EDITABLE``)."""
+    """Change a worker's personal data; never their recruiter, pilot or stage (see ``NOT_EDITABLE``).
+
+    An edit that changes who the worker is (the identity document, or the names, date of birth or
+    nationality) is checked for duplicates as a registration is: a match among the same recruiter's other
+    workers raises ``DuplicateWorker`` and nothing is changed; a match among another recruiter's workers
+    lets the edit through and records a ``DuplicateFlag`` per match for staff to review. Only the changed
+    criterion is checked, so that fixing a typo in the name of a worker whose document already matched
+    someone is not refused for it.
+    """
     refused = NOT_EDITABLE & set(fields)
     if refused:
         raise ValueError(f"worker_update does not change {', '.join(sorted(refused))}.")
     locked = Worker.objects.select_for_update().get(pk=worker.pk)
+    before_person, before_document = _person_key(locked), locked.identity_document_hash
     for name, value in fields.items():
         setattr(locked, name, value)
     if identity_document_number is not None or identity_document_country is not None:
@@ -343,8 +352,54 @@ def worker_update(
             number=number or "", country=country or str(locked.identity_document_country or locked.nationality)
         )
     locked.full_clean()
+    matches = _edit_matches(
+        worker=locked,
+        person_changed=_person_key(locked) != before_person,
+        document_changed=bool(locked.identity_document_hash) and locked.identity_document_hash != before_document,
+    )
+    for match, reason in matches:
+        if match.recruiter_id == locked.recruiter_id:
+            raise DuplicateWorker(existing_id=match.pk, reason=reason)
     locked.save()
+    DuplicateFlag.objects.bulk_create(
+        [DuplicateFlag(worker=locked, matches=match, reason=reason) for match, reason in matches],
+        ignore_conflicts=True,  # an edit back and forth does not flag the same pair twice
+    )
     return locked
+
+
+def _person_key(worker: Worker) -> tuple[str, str, Any, str]:
+    """What the names + date of birth + nationality criterion compares (names ignoring case and edges)."""
+    return (
+        worker.given_names.strip().lower(),
+        worker.family_names.strip().lower(),
+        worker.date_of_birth,
+        str(worker.nationality),
+    )
+
+
+def _edit_matches(*, worker: Worker, person_changed: bool, document_changed: bool) -> list[tuple[Worker, str]]:
+    """Other workers who may be the same person as ``worker`` by a criterion the edit changed."""
+    if not (person_changed or document_changed):
+        return []
+    given, family, born, nationality = _person_key(worker)
+    _lock_person(
+        # The keys of ``worker_register_unique``'s lock: an edit and a registration of one person take turns.
+        "|".join(str(value).strip().lower() for value in (given, family, born, nationality)) if person_changed else "",
+        f"doc|{worker.identity_document_hash}" if document_changed else "",
+    )
+    matches = worker_matches(
+        given_names=worker.given_names,
+        family_names=worker.family_names,
+        date_of_birth=worker.date_of_birth,
+        nationality=nationality,
+        identity_document_country=str(worker.identity_document_country or nationality),
+        identity_document_number=(worker.identity_document_number or "") if document_changed else "",
+        exclude_id=worker.pk,
+    )
+    if not person_changed:
+        matches = [(match, reason) for match, reason in matches if reason == DuplicateReason.IDENTITY_DOCUMENT]
+    return matches
 
 
 @transaction.atomic

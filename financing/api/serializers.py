@@ -21,7 +21,7 @@ from financing.models import (
     Tranche,
     TrancheStatus,
 )
-from lamp.api_base import MoneyField, NamedSerializer, money
+from lamp.api_base import ErrorSerializer, MoneyField, NamedSerializer, money
 
 
 class TierSerializer(serializers.Serializer):
@@ -121,20 +121,12 @@ class ClaimSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ErrorItemSerializer(serializers.Serializer):
-    field = serializers.CharField(allow_null=True, help_text="The input at fault, e.g. `metric`; null: none.")
-    message = serializers.CharField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The API's one error shape (``lamp.api``), for the schema."""
-
-    detail = serializers.CharField()
-    errors = ErrorItemSerializer(many=True)
-
-
 class ClaimConflictSerializer(ErrorSerializer):
-    existing_id = serializers.IntegerField(help_text="The id of the claim that already exists.")
+    existing_id = serializers.IntegerField(
+        required=False,
+        help_text="The id of the claim that already exists; absent when the 409 is about an `Idempotency-Key` "
+        "whose first request is still running.",
+    )
 
 
 class ClaimCreateSerializer(serializers.Serializer):

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from financing.api import examples
 from financing.api.filtersets import ClaimFilterSet, ContractFilterSet
 from financing.api.serializers import (
     ClaimConflictSerializer,
@@ -15,18 +16,28 @@ from financing.api.serializers import (
     ClaimSerializer,
     ContractScheduleSerializer,
     ContractSerializer,
-    ErrorSerializer,
     schedule_data,
 )
 from financing.models import OutcomeClaim, OutcomeMetric, PaymentLine, RbfContract, Tranche
 from financing.querysets import sees_workers_of
 from financing.scenario import ScenarioError, simulate
 from financing.services import DuplicateClaim, claim_create
-from lamp.api_base import ReadOnlyViewSet
+from lamp.api_base import KeysetPagination, ReadOnlyViewSet, bad_input, error_response, not_found
 from pilots.querysets import tenancy_of
 from workers.models import Worker
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="Contracts: the caller's as provider or payer, with their metrics",
+        examples=examples.CONTRACT_EXAMPLES,
+    ),
+    retrieve=extend_schema(
+        summary="A contract with its metrics",
+        responses={200: ContractSerializer, 404: not_found("contract", "RbfContract")},
+        examples=examples.CONTRACT_EXAMPLES,
+    ),
+)
 class ContractViewSet(ReadOnlyViewSet):
     """Contracts with their metrics and schedules: a recruiter's where it is the provider, a funder's where it pays."""
 
@@ -77,13 +88,10 @@ class ContractViewSet(ReadOnlyViewSet):
                     "total": {"type": "string"},
                 },
             },
-            400: {
-                "type": "object",
-                "properties": {
-                    "detail": {"type": "string"},
-                    "errors": {"type": "array", "items": {"type": "object"}},
-                },
-            },
+            400: error_response(
+                "The scenario is not valid: the error names the field, as `metrics[0].price`.",
+                *examples.BAD_SCENARIO,
+            ),
         },
         examples=[
             OpenApiExample(
@@ -151,7 +159,8 @@ class ContractViewSet(ReadOnlyViewSet):
         summary="A contract's payment schedule",
         description="Tranches in order with their lines (payments, then adjustments of frozen tranches) and "
         "totals. A line names the worker only for program staff and the contract's provider.",
-        responses=ContractScheduleSerializer,
+        responses={200: ContractScheduleSerializer, 404: not_found("contract", "RbfContract")},
+        examples=examples.SCHEDULE_EXAMPLES,
     )
     @action(detail=True, methods=["get"])
     def schedule(self, request: Request, pk: str | None = None) -> Response:
@@ -176,6 +185,25 @@ class MayClaim(permissions.BasePermission):
         return tenancy.staff or tenancy.recruiter is not None
 
 
+class ClaimCursorPagination(KeysetPagination):
+    """Claims by cursor (``lamp.api_base.KeysetPagination``), in the ``?ordering=`` chosen, by id at the end."""
+
+    example_path = "/api/v1/claims/"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Outcome claims about the caller's workers under its contracts",
+        description="Cursor pages: follow `next`; `?ordering=` among `id`, `achieved_on`, `verified_on` and "
+        "`status` (by id by default), always ending on the id.",
+        examples=examples.CLAIM_EXAMPLES,
+    ),
+    retrieve=extend_schema(
+        summary="An outcome claim",
+        responses={200: ClaimSerializer, 404: not_found("claim", "OutcomeClaim")},
+        examples=examples.CLAIM_EXAMPLES,
+    ),
+)
 class ClaimViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     """Outcome claims about the recruiter's own workers under its contracts; never a funder's (personal data).
 
@@ -186,6 +214,7 @@ class ClaimViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     permission_classes = [permissions.IsAuthenticated, MayClaim]
     serializer_class = ClaimSerializer
     filterset_class = ClaimFilterSet
+    pagination_class = ClaimCursorPagination
     ordering_fields = ["id", "achieved_on", "verified_on", "status"]
     ordering = ["id"]
 
@@ -199,14 +228,17 @@ class ClaimViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
         "the same metric, worker and unit is a 409 naming the first (`existing_id`). The claim starts "
         "`claimed`; staff or an automatic rule verify it. Send `Idempotency-Key` to retry safely.",
         request=ClaimCreateSerializer,
-        responses={201: ClaimSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ClaimConflictSerializer},
-        examples=[
-            OpenApiExample(
-                "A placement",
-                request_only=True,
-                value={"metric": 12, "worker": 345, "unit": 1, "achieved_on": "2026-04-06"},
-            )
-        ],
+        responses={
+            201: ClaimSerializer,
+            400: bad_input(*examples.BAD_CLAIM),
+            403: error_response("A funder: only providers and staff claim.", examples.NOT_A_PROVIDER),
+            409: error_response(
+                "The worker already has a claim for this metric and unit: `existing_id` names it.",
+                examples.DUPLICATE_CLAIM,
+                serializer=ClaimConflictSerializer,
+            ),
+        },
+        examples=examples.CLAIM_CREATE_EXAMPLES,
     )
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         user = request.user

@@ -14,8 +14,9 @@ from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from lamp.api_base import money
+from lamp.api_base import ApiSchema, bad_input, error_response, money
 from pilots.querysets import tenancy_of
+from recruitment.api import examples
 from recruitment.models import Recruiter
 from recruitment.selectors import Scorecard, recruiter_scorecards
 
@@ -126,6 +127,7 @@ class ScorecardSerializer(serializers.Serializer):
 
 class ScorecardViewSet(viewsets.ViewSet):
     permission_classes = [permissions.IsAuthenticated, MaySeeScorecards]
+    schema = ApiSchema()
 
     @extend_schema(
         summary="Recruiter scorecards",
@@ -134,7 +136,12 @@ class ScorecardViewSet(viewsets.ViewSet):
         parameters=[
             OpenApiParameter("recruiter", OpenApiTypes.INT, description="Staff only: one recruiter profile's id.")
         ],
-        responses=ScorecardSerializer(many=True),
+        responses={
+            200: ScorecardSerializer(many=True),
+            400: bad_input(examples.BAD_RECRUITER),
+            403: error_response("Funders: the scorecard is about workers.", examples.NOT_FOR_FUNDERS),
+        },
+        examples=examples.SCORECARD_EXAMPLES,
     )
     def list(self, request: Request) -> Response:
         tenancy = tenancy_of(request.user)

@@ -461,8 +461,9 @@ ADD: dict[str, Callable[[Partner], Any]] = {
     "contracts": add_contract,
     "claims": add_claim,
 }
-# Queries per page: the count and the page, and for contracts their metrics (one prefetch).
-LIST_BUDGET = {"pilots": 2, "job-openings": 2, "contracts": 3, "claims": 2}
+# Queries per page: the count and the page, and for contracts their metrics (one prefetch); claims page by
+# cursor: the page alone, no count.
+LIST_BUDGET = {"pilots": 2, "job-openings": 2, "contracts": 3, "claims": 1}
 DETAIL_BUDGET = {"pilots": 1, "job-openings": 1, "contracts": 2, "claims": 1}
 
 

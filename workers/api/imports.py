@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lamp.api_base import ApiSchema, error_example, error_response
 from pilots.querysets import tenancy_of
 from recruitment.models import Recruiter
 from workers.imports import FIELDS, MAX_ROWS, MODES, REQUIRED_FIELDS, import_workers
@@ -131,6 +132,7 @@ class WorkerImportView(APIView):
 
     permission_classes = [permissions.IsAuthenticated, CanImportWorkers]
     parser_classes = [JSONParser, MultiPartParser, CSVParser]
+    schema = ApiSchema()
 
     @extend_schema(
         operation_id="workers_import",
@@ -163,8 +165,10 @@ class WorkerImportView(APIView):
         responses={
             201: OpenApiResponse(_RESULT, description="Rows written; in partial mode, `errors` lists rows refused."),
             400: OpenApiResponse(_FAILURE, description="Nothing written: bad rows, a bad file, mode or row count."),
-            401: OpenApiResponse(_FAILURE, description="Not signed in."),
-            403: OpenApiResponse(_FAILURE, description="Neither staff nor a recruiter."),
+            403: error_response(
+                "Neither staff nor a recruiter.",
+                error_example("A funder", "Only program staff and recruiters may import workers."),
+            ),
         },
         examples=[
             OpenApiExample(

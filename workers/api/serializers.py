@@ -16,7 +16,7 @@ from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from financing.api.serializers import ErrorSerializer
+from lamp.api_base import ErrorSerializer
 from workers.models import Evidence, EvidenceKind, JourneyEvent, Worker
 from workers.stages import Stage
 
@@ -47,7 +47,11 @@ ISO_639_1 = frozenset(
 class DuplicateErrorSerializer(ErrorSerializer):
     """A 409: the caller's recruiter already registered this person."""
 
-    existing_id = serializers.IntegerField(help_text="The id of the caller's worker who matches.")
+    existing_id = serializers.IntegerField(
+        required=False,
+        help_text="The id of the caller's worker who matches; absent when the 409 is about an `Idempotency-Key` "
+        "whose first request is still running.",
+    )
 
 
 @extend_schema_field({"type": "string", "description": "ISO 3166-1 alpha-2 country code", "example": "GT"})

@@ -15,16 +15,23 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, filters, mixins, status
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from financing.api.serializers import ErrorSerializer
-from lamp.api_base import ReadOnlyViewSet
+from lamp.api_base import (
+    KeysetPagination,
+    ReadOnlyViewSet,
+    bad_input,
+    error_body,
+    error_example,
+    error_response,
+    not_found,
+)
 from pilots.models import Pilot
 from pilots.querysets import tenancy_of
 from recruitment.models import Recruiter
+from workers.api import examples
 from workers.api.filtersets import WorkerFilterSet
 from workers.api.serializers import (
     EVIDENCE_SIGNATURES,
@@ -40,14 +47,20 @@ from workers.models import Evidence, JourneyEvent, Worker
 from workers.services import DuplicateWorker, evidence_add, journey_move, worker_register_unique, worker_update
 
 
-class WorkerCursorPagination(CursorPagination):
-    """``?cursor=…`` pages in id order, ``?page_size=`` up to 200 (50 by default): a deep page costs what
-    the first does, and rows added meanwhile never shift a page."""
+class WorkerCursorPagination(KeysetPagination):
+    """``?cursor=…`` pages in id order (``lamp.api_base.KeysetPagination``): no ``?ordering=``."""
 
-    ordering = "id"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
+    ordering = ("id",)
+    example_path = "/api/v1/workers/"
+
+
+#: The download's examples, by content type: a file is bytes, shown here by how it starts.
+DOWNLOAD_EXAMPLES = {
+    "application/pdf": ("PDF", "%PDF-1.7 … (the employer's attestation, as uploaded)"),
+    "image/png": ("PNG", "(a scan of the visa page, as uploaded)"),
+    "image/jpeg": ("JPEG", "(a photo of the boarding pass, as uploaded)"),
+    "image/webp": ("WebP", "(a photo of the training certificate, as uploaded)"),
+}
 
 
 def sees_personal_data(user: Any, worker: Worker) -> bool:
@@ -63,52 +76,76 @@ def validation_error(error: DjangoValidationError) -> exceptions.ValidationError
     return exceptions.ValidationError(error.messages)
 
 
+def duplicate_response(duplicate: DuplicateWorker) -> Response:
+    """The 409 for a person the caller's recruiter already has, naming their worker (and nothing else)."""
+    field = "identity_document_number" if duplicate.reason == "identity_document" else None
+    message = f"This worker is already registered as worker {duplicate.existing_id} " + (
+        "(same identity document)." if field else "(same names, date of birth and nationality)."
+    )
+    return Response(error_body(message, field, existing_id=duplicate.existing_id), status=status.HTTP_409_CONFLICT)
+
+
+EDIT_DESCRIPTION = (
+    "The pilot, the recruiter and the journey fields do not change here (a 400 names the field). An edit of "
+    "the identity document, or of the names, date of birth or nationality, is checked for duplicates as a "
+    "registration is: the same person among this recruiter's other workers is a 409 naming them, and nothing "
+    "is changed; a match among another recruiter's workers is flagged for staff, unseen, and the edit is made."
+)
+
+
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Bad input: each error names its field."),
-    404: OpenApiResponse(ErrorSerializer, description="No such worker among the caller's."),
+    400: bad_input(*examples.BAD_EDIT),
+    404: not_found("worker", "Worker"),
 }
+DUPLICATE = error_response(
+    "The same person (identity document, or names + date of birth + nationality) is already one of this "
+    "recruiter's workers: `existing_id` names them, and nothing was written. A match among another "
+    "recruiter's workers is not an error: it is flagged for staff, and the caller is not told.",
+    examples.DUPLICATE_OWN,
+    examples.DUPLICATE_BY_NAME,
+    serializer=DuplicateErrorSerializer,
+)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Workers (personal data masked)", responses=WorkerListSerializer(many=True)),
+    list=extend_schema(
+        summary="Workers (personal data masked)",
+        responses=WorkerListSerializer(many=True),
+        examples=examples.EXAMPLES["list"],
+    ),
     retrieve=extend_schema(
-        summary="A worker in full (to their recruiter and staff)", responses={200: WorkerSerializer, **ERRORS}
+        summary="A worker in full (to their recruiter and staff)",
+        responses={200: WorkerSerializer, 404: ERRORS[404]},
+        examples=examples.EXAMPLES["retrieve"],
     ),
     create=extend_schema(
         summary="Register a worker",
         description="Records the first journey event (`registered`). The same person (identity document, or "
         "names + date of birth + nationality) already registered by the caller's recruiter is a 409 naming "
-        "the existing worker, and nothing is written.",
+        "the existing worker, and nothing is written. Send `Idempotency-Key` to retry safely.",
         request=WorkerSerializer,
         responses={
             201: WorkerSerializer,
-            400: ERRORS[400],
-            409: OpenApiResponse(DuplicateErrorSerializer, description="Already registered by this recruiter."),
+            400: bad_input(*examples.BAD_REGISTRATION),
+            403: error_response(
+                "Neither a recruiter nor program staff.",
+                error_example("A funder", "Only recruiters and program staff register workers."),
+            ),
+            409: DUPLICATE,
         },
-        examples=[
-            OpenApiExample(
-                "A worker",
-                request_only=True,
-                value={
-                    "given_names": "Ana María",
-                    "family_names": "López Pérez",
-                    "date_of_birth": "1995-06-01",
-                    "gender": "female",
-                    "nationality": "GT",
-                    "phone": "+502 5555 0100",
-                    "identity_document_type": "passport",
-                    "identity_document_country": "GT",
-                    "identity_document_number": "P01234567",
-                    "language_levels": {"es": "C2", "en": "A2"},
-                    "consent_given_at": "2026-01-10T15:00:00Z",
-                    "pilot": 1,
-                },
-            )
-        ],
+        examples=examples.EXAMPLES["registration"],
     ),
-    update=extend_schema(summary="Change a worker's personal data", responses={200: WorkerSerializer, **ERRORS}),
+    update=extend_schema(
+        summary="Replace a worker's personal data",
+        description=EDIT_DESCRIPTION,
+        responses={200: WorkerSerializer, **ERRORS, 409: DUPLICATE},
+        examples=examples.EXAMPLES["update"],
+    ),
     partial_update=extend_schema(
-        summary="Change some of a worker's personal data", responses={200: WorkerSerializer, **ERRORS}
+        summary="Change some of a worker's personal data",
+        description=EDIT_DESCRIPTION,
+        responses={200: WorkerSerializer, **ERRORS, 409: DUPLICATE},
+        examples=examples.EXAMPLES["partial_update"],
     ),
 )
 class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyViewSet):
@@ -156,12 +193,7 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
                 **data,
             )
         except DuplicateWorker as duplicate:
-            field = "identity_document_number" if duplicate.reason == "identity_document" else None
-            message = f"This worker is already registered as worker {duplicate.existing_id} " + (
-                "(same identity document)." if field else "(same names, date of birth and nationality)."
-            )
-            body = {"detail": message, "errors": [{"field": field, "message": message}]}
-            return Response({**body, "existing_id": duplicate.existing_id}, status=status.HTTP_409_CONFLICT)
+            return duplicate_response(duplicate)
         except DjangoValidationError as error:
             raise validation_error(error) from error
         return Response(self.get_serializer(worker).data, status=status.HTTP_201_CREATED)
@@ -215,6 +247,8 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
             data["identity_document_country"] = str(data["identity_document_country"] or "")
         try:
             worker = worker_update(worker=worker, updated_by=request.user, **data)
+        except DuplicateWorker as duplicate:
+            return duplicate_response(duplicate)
         except DjangoValidationError as error:
             raise validation_error(error) from error
         return Response(self.get_serializer(worker).data)
@@ -225,6 +259,7 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
         methods=["GET"],
         summary="A worker's journey events, oldest first",
         responses={200: JourneyEventSerializer(many=True), 404: ERRORS[404]},
+        examples=examples.EXAMPLES["events_get"],
     )
     @extend_schema(
         methods=["POST"],
@@ -235,13 +270,14 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
         request=JourneyMoveSerializer,
         responses={
             201: JourneyEventSerializer,
-            400: ERRORS[400],
-            403: OpenApiResponse(ErrorSerializer, description="An override by someone other than staff."),
+            400: bad_input(*examples.REFUSED_MOVE),
+            403: error_response(
+                "An override by someone other than staff.",
+                error_example("Not staff", "Only program staff may override the journey."),
+            ),
             404: ERRORS[404],
         },
-        examples=[
-            OpenApiExample("A move", request_only=True, value={"stage": "screened", "occurred_on": "2026-02-01"})
-        ],
+        examples=examples.EXAMPLES["events_post"],
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def events(self, request: Request, pk: str | None = None) -> Response:
@@ -285,6 +321,7 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
         methods=["GET"],
         summary="The evidence about a worker, newest first",
         responses={200: EvidenceSerializer(many=True), 404: ERRORS[404]},
+        examples=examples.EXAMPLES["evidence_get"],
     )
     @extend_schema(
         methods=["POST"],
@@ -293,7 +330,8 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
         "declared type) or a `reference` to where the evidence is kept, with its `kind`; `facts` is a JSON "
         "object (a string holding JSON in a form). The file's SHA-256 is kept.",
         request=EvidenceSerializer,
-        responses={201: EvidenceSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+        responses={201: EvidenceSerializer, 400: bad_input(*examples.BAD_UPLOAD), 404: ERRORS[404]},
+        examples=examples.EXAMPLES["evidence_post"],
     )
     @action(
         detail=True,
@@ -331,10 +369,24 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
         "does not see, evidence about another worker, or evidence kept by reference only.",
         responses={
             **{
-                (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+                (200, content_type): OpenApiResponse(
+                    OpenApiTypes.BINARY,
+                    description="The file.",
+                    examples=[
+                        OpenApiExample(
+                            f"A {DOWNLOAD_EXAMPLES[content_type][0]} file",
+                            value=DOWNLOAD_EXAMPLES[content_type][1],
+                            media_type=content_type,
+                        )
+                    ],
+                )
                 for content_type in EVIDENCE_SIGNATURES
             },
-            404: ERRORS[404],
+            404: error_response(
+                "No such worker among the caller's, or no file: evidence about another worker, or kept by "
+                "reference only.",
+                error_example("No file", "No such file."),
+            ),
         },
     )
     @action(

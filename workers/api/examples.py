@@ -1,0 +1,262 @@
+"""Examples for the OpenAPI schema of the worker endpoints: a Guatemalan worker of the cruise hospitality pilot.
+
+Plain data, shaped as the serializers give it; ``tests/api/test_schema.py`` checks every example against the
+schema it illustrates.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample
+
+from lamp.api_base import error_example
+
+REGISTRATION = {
+    "pilot": 2,
+    "given_names": "Ana María",
+    "family_names": "Xol Caal",
+    "date_of_birth": "1998-04-12",
+    "gender": "female",
+    "nationality": "GT",
+    "phone": "+502 5521 4410",
+    "email": "ana.xol@example.com",
+    "identity_document_type": "passport",
+    "identity_document_country": "GT",
+    "identity_document_number": "G19845320",
+    "language_levels": {"es": "C2", "en": "A2"},
+    "consent_given_at": "2026-02-03T15:00:00Z",
+}
+
+WORKER = {
+    "id": 4812,
+    "given_names": "Ana María",
+    "family_names": "Xol Caal",
+    "date_of_birth": "1998-04-12",
+    "gender": "female",
+    "nationality": "GT",
+    "phone": "+502 5521 4410",
+    "email": "ana.xol@example.com",
+    "identity_document_type": "passport",
+    "identity_document_country": "GT",
+    "identity_document_number": "G19845320",
+    "language_levels": {"es": "C2", "en": "A2"},
+    "consent_given_at": "2026-02-03T15:00:00Z",
+    "pilot": 2,
+    "recruiter": 3,
+    "current_stage": "registered",
+    "season": 1,
+    "stage_changed_on": "2026-02-03",
+    "created_at": "2026-02-03T15:04:11Z",
+    "updated_at": "2026-02-03T15:04:11Z",
+}
+
+WORKER_MASKED = {
+    "id": 4812,
+    "given_names": "Ana María",
+    "family_names": "Xol Caal",
+    "date_of_birth_masked": "1998-••-••",
+    "gender": "female",
+    "nationality": "GT",
+    "phone_masked": "•••••••••••410",
+    "email": "ana.xol@example.com",
+    "identity_document_type": "passport",
+    "identity_document_country": "GT",
+    "identity_document_masked": "•••••5320",
+    "language_levels": {"es": "C2", "en": "B1"},
+    "consent_given_at": "2026-02-03T15:00:00Z",
+    "pilot": 2,
+    "recruiter": 3,
+    "current_stage": "in_training",
+    "season": 1,
+    "stage_changed_on": "2026-02-24",
+}
+
+WORKER_EDITED = {
+    **WORKER,
+    "identity_document_type": "seafarer_book",
+    "identity_document_number": "GT-SB-0047211",
+    "language_levels": {"es": "C2", "en": "B1"},
+    "current_stage": "trained",
+    "stage_changed_on": "2026-05-29",
+    "updated_at": "2026-06-01T14:20:37Z",
+}
+
+#: What a full replacement (PUT) sends: every field the worker is registered with.
+REPLACEMENT = {
+    key: value
+    for key, value in WORKER_EDITED.items()
+    if key not in ("id", "recruiter", "current_stage", "season", "stage_changed_on", "created_at", "updated_at")
+}
+
+EVENT_REGISTERED = {
+    "id": 30211,
+    "stage": "registered",
+    "season": 1,
+    "pilot": 2,
+    "occurred_on": "2026-02-03",
+    "recorded_at": "2026-02-03T15:04:11Z",
+    "recorded_by": 17,
+    "evidence": None,
+    "note": "",
+    "is_override": False,
+    "override_reason": "",
+}
+EVENT_SCREENED = {
+    **EVENT_REGISTERED,
+    "id": 30388,
+    "stage": "screened",
+    "occurred_on": "2026-02-17",
+    "recorded_at": "2026-02-17T16:30:02Z",
+    "note": "Interview and English placement test in Cobán: A2.",
+}
+EVENT_IN_TRAINING = {
+    **EVENT_REGISTERED,
+    "id": 30502,
+    "stage": "in_training",
+    "occurred_on": "2026-02-24",
+    "recorded_at": "2026-02-24T13:05:48Z",
+    "evidence": 9120,
+    "note": "English B1 and cruise hospitality with STCW basic safety, Academia de Hospitalidad Marítima.",
+}
+
+EVIDENCE_ATTESTATION = {
+    "id": 9377,
+    "kind": "employer_attestation",
+    "reference": "Caribbean Star Cruise Line: letter of employment CS-2026-0418",
+    "description": "Caribbean Star Cruise Line confirms that employment as Assistant waiter started on 2026-06-15",
+    "facts": {"employer": "Caribbean Star Cruise Line", "employment_started_on": "2026-06-15"},
+    "filename": "attestation-cs-2026-0418.pdf",
+    "content_type": "application/pdf",
+    "size": 184312,
+    "sha256": "9f2b5c1de0a84f7e6b3c2a1d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a7b",
+    "uploaded_at": "2026-06-18T17:42:05Z",
+    "uploaded_by": 17,
+    "download": "https://lamp.example.org/api/v1/workers/4812/evidence/9377/download/",
+}
+EVIDENCE_REFERENCE = {
+    "id": 9120,
+    "kind": "certificate",
+    "reference": "Academia de Hospitalidad Marítima, certificate AHM-2026-1187",
+    "description": "STCW basic safety training, passed",
+    "facts": {"course": "STCW basic safety", "passed": True},
+    "filename": None,
+    "content_type": "",
+    "size": None,
+    "sha256": "",
+    "uploaded_at": "2026-05-29T10:12:40Z",
+    "uploaded_by": 17,
+    "download": None,
+}
+
+EXAMPLES = {
+    "registration": [
+        OpenApiExample("A cruise hospitality worker", value=REGISTRATION, request_only=True),
+        OpenApiExample("Registered", value=WORKER, response_only=True, status_codes=["201"]),
+    ],
+    "list": [OpenApiExample("A masked worker", value=WORKER_MASKED, response_only=True)],
+    "retrieve": [OpenApiExample("In full", value=WORKER, response_only=True)],
+    "update": [
+        OpenApiExample("Every field", value=REPLACEMENT, request_only=True),
+        OpenApiExample("Changed", value=WORKER_EDITED, response_only=True),
+    ],
+    "partial_update": [
+        OpenApiExample(
+            "A new seafarer's book",
+            value={"identity_document_type": "seafarer_book", "identity_document_number": "GT-SB-0047211"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "English level after training", value={"language_levels": {"es": "C2", "en": "B1"}}, request_only=True
+        ),  # fmt: skip
+        OpenApiExample("Changed", value=WORKER_EDITED, response_only=True),
+    ],
+    # The list's examples are of one item: the schema shows them in a list.
+    "events_get": [OpenApiExample("An event", value=EVENT_SCREENED, response_only=True)],
+    "events_post": [
+        OpenApiExample(
+            "Into training",
+            value={
+                "stage": "in_training",
+                "occurred_on": "2026-02-24",
+                "evidence": 9120,
+                "note": "English B1 and cruise hospitality with STCW basic safety, Academia de Hospitalidad Marítima.",
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "A staff override",
+            value={
+                "stage": "matched",
+                "occurred_on": "2026-03-02",
+                "override_reason": "Trained on a previous contract (2024); the certificate is on file.",
+            },
+            request_only=True,
+        ),
+        OpenApiExample("Recorded", value=EVENT_IN_TRAINING, response_only=True, status_codes=["201"]),
+    ],
+    "evidence_get": [
+        OpenApiExample("A file", value=EVIDENCE_ATTESTATION, response_only=True),
+        OpenApiExample("A reference", value=EVIDENCE_REFERENCE, response_only=True),
+    ],
+    "evidence_post": [
+        OpenApiExample(
+            "A PDF upload",
+            description="Multipart: the file in `file`, `facts` as a string holding JSON.",
+            media_type="multipart/form-data",
+            value={
+                "kind": "employer_attestation",
+                "file": "attestation-cs-2026-0418.pdf",
+                "reference": "Caribbean Star Cruise Line: letter of employment CS-2026-0418",
+                "facts": '{"employer": "Caribbean Star Cruise Line", "employment_started_on": "2026-06-15"}',
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "A reference",
+            value={
+                "kind": "certificate",
+                "reference": "Academia de Hospitalidad Marítima, certificate AHM-2026-1187",
+                "description": "STCW basic safety training, passed",
+                "facts": {"course": "STCW basic safety", "passed": True},
+            },
+            request_only=True,
+        ),
+        OpenApiExample("Kept", value=EVIDENCE_ATTESTATION, response_only=True, status_codes=["201"]),
+    ],
+}
+
+DUPLICATE_OWN = error_example(
+    "Already registered by this recruiter",
+    "This worker is already registered as worker 4790 (same identity document).",
+    "identity_document_number",
+    existing_id=4790,
+)
+DUPLICATE_BY_NAME = error_example(
+    "Same names and date of birth",
+    "This worker is already registered as worker 4790 (same names, date of birth and nationality).",
+    existing_id=4790,
+)
+BAD_REGISTRATION = [
+    error_example("A missing field", "This field is required.", "date_of_birth"),
+    error_example("Another recruiter's pilot", "No pilot with id 4 that the recruiter is assigned to.", "pilot"),
+    error_example("A bad language level", "'B3' is not a CEFR level (A1, A2, B1, B2, C1, C2).", "language_levels"),
+]
+BAD_EDIT = [
+    error_example("A fixed field", "A worker's pilot cannot change once registered.", "pilot"),
+    error_example(
+        "The stage",
+        "The journey moves through POST /api/v1/workers/{id}/events/, not by editing the worker.",
+        "current_stage",
+    ),
+]
+REFUSED_MOVE = [
+    error_example(
+        "A skipped stage",
+        "Cannot move from 'screened' to 'matched': the pilot requires 'in_training', 'trained' first.",
+        "stage",
+    ),
+    error_example("Evidence about someone else", "No evidence with id 9377 about this worker.", "evidence"),
+]
+BAD_UPLOAD = [
+    error_example("Not the declared type", "The file's content is not application/pdf, as it was declared.", "file"),
+    error_example("Neither file nor reference", "Upload a file or give a reference to where it is kept.", "file"),
+]
