@@ -227,9 +227,9 @@ def worker_facts(*, worker_ids: Iterable[int], today: datetime.date) -> dict[int
     for pk, stage, recruiter_id in Worker.objects.filter(pk__in=ids).values_list("pk", "current_stage", "recruiter_id"):
         facts[pk] = WorkerFacts(stage=stage)
         recruiter_of[pk] = recruiter_id
-    for worker_id, start, end, reason in Employment.objects.filter(worker_id__in=ids).values_list(
-        "worker_id", "start_date", "end_date", "separation_reason"
-    ):
+    # The models' default orderings name the worker, which joins its table: order by the column instead.
+    jobs = Employment.objects.filter(worker_id__in=ids).order_by("worker_id", "-start_date", "-id")
+    for worker_id, start, end, reason in jobs.values_list("worker_id", "start_date", "end_date", "separation_reason"):
         facts[worker_id].jobs.append(Job(start=start, end=end, separation_reason=reason))
     for worker_id, kind, data in Evidence.objects.filter(worker_id__in=ids).values_list("worker_id", "kind", "facts"):
         facts[worker_id].evidence_kinds.add(kind)
@@ -243,9 +243,10 @@ def worker_facts(*, worker_ids: Iterable[int], today: datetime.date) -> dict[int
             fees[worker_id].append((category, amount, currency))
     for worker_id, paid in fees.items():
         facts[worker_id].fees_paid = paid
-    for worker_id, course, completed, passed, certificate in TrainingEnrollment.objects.filter(
-        worker_id__in=ids
-    ).values_list("worker_id", "course", "completed_on", "passed", "certificate_id"):
+    enrolments = TrainingEnrollment.objects.filter(worker_id__in=ids).order_by("worker_id", "-enrolled_on", "-id")
+    for worker_id, course, completed, passed, certificate in enrolments.values_list(
+        "worker_id", "course", "completed_on", "passed", "certificate_id"
+    ):
         facts[worker_id].courses.append(
             Course(course=course, completed_on=completed, passed=passed, has_certificate=certificate is not None)
         )

@@ -1899,6 +1899,8 @@ def _write(plans: list[WorkerPlan], world: World) -> None:
                 claimed_by_id=entered_by(plan),
                 claimed_at=_at(claim.achieved_on + datetime.timedelta(days=2)),
                 rejection_reason=claim.rejection_reason,
+                # Waiting for staff, with the facts for and against in its needs_review verification.
+                in_review=claim.decision == Decision.NEEDS_REVIEW,
             )
             claims.append(row)
             if claim.decision:
