@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "recruitment",
     "workers",
     "financing",
+    # The project package itself: the dashboard's layout helpers, template tags and vendored assets.
+    "lamp",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +112,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "lamp.urls"
 WSGI_APPLICATION = "lamp.wsgi.application"
 AUTH_USER_MODEL = "pilots.User"
+# Django's backend, with the user's organisation loaded in the same query (every page names it).
+AUTHENTICATION_BACKENDS = ["lamp.auth_backends.ModelBackend"]
 
 TEMPLATES = [
     {
@@ -121,6 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "lamp.context_processors.dashboard",
             ],
         },
     },
@@ -199,7 +204,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]

@@ -1,6 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from lamp import views
@@ -10,7 +10,13 @@ admin.site.site_title = "LaMP admin"
 admin.site.index_title = "Pilots, partners, workers and results-based financing"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("pilots/", include("pilots.urls")),
+    path("workers/", include("workers.urls")),
+    path("", include("financing.urls")),
+    path("recruiters/", include("recruitment.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("lamp.api")),

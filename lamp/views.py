@@ -1,5 +1,13 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+
+from lamp.access import RECRUITER, STAFF, dashboard_page, tenancy_kind
+from pilots.querysets import tenancy_of
+from recruitment.models import Recruiter
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -7,3 +15,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "dashboard/login.html"
+    redirect_authenticated_user = True
+
+
+@dashboard_page(STAFF, "funder", RECRUITER)
+def home(request: HttpRequest) -> HttpResponse:
+    """Staff and funders start on the overview; a recruiter on its own scorecard."""
+    if tenancy_kind(tenancy_of(request.user)) == RECRUITER:
+        recruiter = Recruiter.objects.filter(organisation_id=request.user.organisation_id).only("pk").first()
+        if recruiter is not None:
+            return redirect("recruitment:scorecard", pk=recruiter.pk)
+        return redirect("recruitment:scorecards")
+    return redirect("pilots:overview")

@@ -16,10 +16,18 @@ number of recruiters, workers, claims or lines), one ``GROUP BY`` per figure. Th
   worker is eligible.
 - **fees reported**: workers with any fee above zero, and the sums of fees above zero by ILO category and
   currency (the pilots are zero-fee: every one is a finding).
-- **claims by status**: the claims a recruiter sees (its workers, under contracts it provides).
+- **claims by status**: the claims a recruiter sees (its workers, under contracts it provides); of those still
+  claimed, *in review* counts the ones an automatic rule sent to staff (evidence for and against).
 - **amounts**, by currency of its contracts as provider: *verified* (every payment line, adjustments
   included), *due* (lines in open tranches), *approved* (lines in approved or paid tranches) and *paid*
   (disbursements).
+
+Given ``payer_id`` (a funder reading the scorecard), claims and amounts count only the contracts that payer
+pays: a funder never learns what another payer's contract pays. The worker figures stay whole.
+
+The dashboard's pages add ``scorecard_recruiters`` (which recruiters a viewer may read a scorecard of),
+``recruiter_pilots`` (the pilots a recruiter is assigned to, as the viewer may see them) and
+``licence_status`` (whether a recruiter's licence has expired or is about to).
 """
 
 from __future__ import annotations
@@ -27,12 +35,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, DateField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from financing.models import ClaimStatus, Disbursement, OutcomeClaim, PaymentLine, TrancheStatus
-from recruitment.models import FeeReport, Recruiter
+from financing.models import ClaimStatus, Disbursement, OutcomeClaim, PaymentLine, RbfContract, TrancheStatus
+from pilots.models import Pilot
+from pilots.querysets import tenancy_of
+from recruitment.models import FeeReport, Recruiter, RecruiterAssignment
 from workers.models import Employment, Worker
 from workers.stages import Stage
 
@@ -84,6 +96,7 @@ class Scorecard:
     workers_with_fees: int = 0
     fees: list[FeeTotal] = field(default_factory=list)
     claims_by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in ClaimStatus})
+    claims_in_review: int = 0
     amounts: dict[str, Amounts] = field(default_factory=dict)
 
     @property
@@ -112,10 +125,12 @@ def recruiter_scorecards(
     recruiters: list[Recruiter] | None = None,
     recruiter_ids: list[int] | None = None,
     today: datetime.date | None = None,
+    payer_id: int | None = None,
 ) -> list[Scorecard]:
     """The scorecards of the given recruiters (profiles), in order of name; every figure is database-side.
 
     Pass ``recruiters`` (already loaded, with their organisation) or ``recruiter_ids`` (one query more).
+    With ``payer_id``, claims and amounts count only the contracts that organisation pays.
     """
     today = today or timezone.localdate()
     if recruiters is None:
@@ -166,22 +181,28 @@ def recruiter_scorecards(
             FeeTotal(category=row["category"], currency=row["currency"], amount=row["amount"], reports=row["reports"])
         )
 
+    claims = OutcomeClaim.objects.filter(
+        worker__recruiter_id__in=ids, metric__contract__provider_id=F("worker__recruiter__organisation_id")
+    )
+    if payer_id is not None:
+        claims = claims.filter(metric__contract__payer_id=payer_id)
     claims = (
-        OutcomeClaim.objects.filter(
-            worker__recruiter_id__in=ids, metric__contract__provider_id=F("worker__recruiter__organisation_id")
-        )
-        .values("worker__recruiter_id", "status")
-        .annotate(n=Count("id"))
+        claims.values("worker__recruiter_id", "status")
+        .annotate(n=Count("id"), in_review=Count("id", filter=Q(in_review=True, status=ClaimStatus.CLAIMED)))
         .order_by()
     )
     for row in claims:
-        cards[row["worker__recruiter_id"]].claims_by_status[row["status"]] = row["n"]
+        card = cards[row["worker__recruiter_id"]]
+        card.claims_by_status[row["status"]] = row["n"]
+        card.claims_in_review += row["in_review"]
+
+    payer = {} if payer_id is None else {"tranche__contract__payer_id": payer_id}
 
     def amounts(card: Scorecard, currency: str) -> Amounts:
         return card.amounts.setdefault(currency, Amounts(currency=currency))
 
     lines = (
-        PaymentLine.objects.filter(tranche__contract__provider_id__in=by_organisation)
+        PaymentLine.objects.filter(tranche__contract__provider_id__in=by_organisation, **payer)
         .values("tranche__contract__provider_id", "tranche__contract__currency")
         .annotate(
             verified=Sum("amount"),
@@ -195,7 +216,7 @@ def recruiter_scorecards(
         entry.verified, entry.due, entry.approved = (row[k] or Decimal(0) for k in ("verified", "due", "approved"))
 
     paid = (
-        Disbursement.objects.filter(tranche__contract__provider_id__in=by_organisation)
+        Disbursement.objects.filter(tranche__contract__provider_id__in=by_organisation, **payer)
         .values("tranche__contract__provider_id", "tranche__contract__currency")
         .annotate(paid=Sum("amount"))
         .order_by()
@@ -206,3 +227,125 @@ def recruiter_scorecards(
         ]
 
     return list(cards.values())
+
+
+# --- The dashboard's scorecard pages ---------------------------------------------------------------------
+
+#: A licence expiring within this many days is flagged on the scorecard.
+LICENCE_WARNING_DAYS = 90
+
+
+def scorecard_recruiters(*, user: Any, pilot_id: int | None = None) -> QuerySet[Recruiter]:
+    """The recruiters whose scorecard ``user`` may read, with their organisation, in order of name.
+
+    Program staff: every recruiter. A recruiter user: its own profile. A funder: the recruiters providing a
+    contract it pays. Anyone else: none. With ``pilot_id``, only the recruiters assigned to that pilot.
+    """
+    tenancy = tenancy_of(user)
+    recruiters = Recruiter.objects.select_related("organisation").order_by("organisation__name", "pk")
+    if tenancy.staff:
+        pass
+    elif tenancy.recruiter is not None:
+        recruiters = recruiters.filter(organisation_id=tenancy.recruiter)
+    elif tenancy.funder is not None:
+        pays = RbfContract.objects.filter(provider_id=OuterRef("organisation_id"), payer_id=tenancy.funder)
+        recruiters = recruiters.filter(Exists(pays))
+    else:
+        return recruiters.none()
+    if pilot_id is not None:
+        assigned = RecruiterAssignment.objects.filter(recruiter_id=OuterRef("pk"), pilot_id=pilot_id)
+        recruiters = recruiters.filter(Exists(assigned))
+    return recruiters
+
+
+def recruiter_pilots(*, recruiter: Recruiter, user: Any) -> list[RecruiterAssignment]:
+    """The recruiter's pilot assignments among the pilots ``user`` sees, in one query, in order of pilot name.
+
+    Each assignment carries its ``pilot`` and two annotations: ``workers`` (the recruiter's workers in that
+    pilot) and ``contract_id`` / ``contract_reference`` (a contract of that pilot the recruiter provides
+    and ``user`` may see, the earliest; ``None`` when there is none).
+    """
+    workers = (
+        Worker.objects.filter(recruiter_id=recruiter.pk, pilot_id=OuterRef("pilot_id"))
+        .order_by()
+        .values("pilot_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    contracts = (
+        RbfContract.objects.visible_to(user)
+        .filter(pilot_id=OuterRef("pilot_id"), provider_id=recruiter.organisation_id)
+        .order_by("start_date", "pk")
+    )
+    return list(
+        RecruiterAssignment.objects.filter(recruiter=recruiter, pilot__in=Pilot.objects.visible_to(user).values("pk"))
+        .select_related("pilot")
+        .annotate(
+            workers=Coalesce(Subquery(workers), 0),
+            contract_id=Subquery(contracts.values("pk")[:1]),
+            contract_reference=Subquery(contracts.values("reference")[:1]),
+        )
+        .order_by("pilot__name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class LicenceStatus:
+    """Whether a licence is valid on a day: ``state`` is ``valid``, ``expiring``, ``expired`` or ``unknown``."""
+
+    state: str
+    days_left: int | None = None
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.state in {"expiring", "expired"}
+
+    @property
+    def days_since_expiry(self) -> int | None:
+        return -self.days_left if self.state == "expired" and self.days_left is not None else None
+
+
+def licence_status(*, recruiter: Recruiter, today: datetime.date | None = None) -> LicenceStatus:
+    """Expired (the expiry date has passed), expiring (within ``LICENCE_WARNING_DAYS``), valid, or unknown
+    (no expiry date recorded)."""
+    today = today or timezone.localdate()
+    expires = recruiter.licence_expires_on
+    if expires is None:
+        return LicenceStatus("unknown")
+    days_left = (expires - today).days
+    if days_left < 0:
+        return LicenceStatus("expired", days_left)
+    if days_left <= LICENCE_WARNING_DAYS:
+        return LicenceStatus("expiring", days_left)
+    return LicenceStatus("valid", days_left)
+
+
+def scorecard_totals(cards: list[Scorecard]) -> Scorecard:
+    """The figures of several scorecards added up (no query): counts and amounts summed, rates recomputed from
+    the summed numerators and denominators, fees summed by ILO category and currency."""
+    total = Scorecard(recruiter_id=0, organisation_id=0, name="All recruiters shown")
+    fees: dict[tuple[str, str], FeeTotal] = {}
+    for card in cards:
+        for stage, n in card.workers_by_stage.items():
+            total.workers_by_stage[stage] = total.workers_by_stage.get(stage, 0) + n
+        total.retention_eligible += card.retention_eligible
+        total.retention_retained += card.retention_retained
+        total.workers_with_fees += card.workers_with_fees
+        for fee in card.fees:
+            entry = fees.setdefault(
+                (fee.category, fee.currency),
+                FeeTotal(category=fee.category, currency=fee.currency, amount=Decimal(0), reports=0),
+            )
+            entry.amount += fee.amount
+            entry.reports += fee.reports
+        for status, n in card.claims_by_status.items():
+            total.claims_by_status[status] = total.claims_by_status.get(status, 0) + n
+        total.claims_in_review += card.claims_in_review
+        for currency, amounts in card.amounts.items():
+            entry = total.amounts.setdefault(currency, Amounts(currency=currency))
+            entry.verified += amounts.verified
+            entry.due += amounts.due
+            entry.approved += amounts.approved
+            entry.paid += amounts.paid
+    total.fees = [fees[key] for key in sorted(fees)]
+    return total

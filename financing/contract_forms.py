@@ -1,0 +1,246 @@
+"""Forms of the contract page: recording a disbursement, and editing a contract's terms to try them.
+
+The forms only translate input. What makes terms valid is checked once, by the ``payments`` dataclasses:
+``TryTermsForm`` builds ``payments.Terms`` and turns their ``TermsError`` into an error on the field it
+names. What makes a disbursement acceptable (approved tranche, exactly its total) is the service's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from financing import payments
+from financing.models import OutcomeMetric
+from lamp.currencies import get_currency, quantize
+from lamp.fields import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+
+def _money_field(*, label: str, required: bool = False, help_text: str = "") -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        min_value=Decimal(0),
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+
+
+class DisbursementForm(forms.Form):
+    """The payer's payment of an approved tranche: amount (the tranche's total), date and bank reference."""
+
+    amount = _money_field(label="Amount paid", required=True)
+    paid_on = forms.DateField(label="Paid on", widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(
+        label="Payment reference",
+        max_length=120,
+        help_text="The bank transfer or payment reference.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. WIRE-2026-0412", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].label = f"Amount paid ({currency})"
+        self.fields["amount"].widget.attrs["step"] = str(get_currency(currency).quantum)
+
+    def clean_paid_on(self) -> Any:
+        paid_on = self.cleaned_data["paid_on"]
+        if paid_on > timezone.localdate():
+            raise forms.ValidationError("A payment cannot be recorded before it is made: the date is in the future.")
+        return paid_on
+
+    def clean_reference(self) -> str:
+        reference = self.cleaned_data["reference"].strip()
+        if not reference:
+            raise forms.ValidationError("Give the payment reference.")
+        return reference
+
+
+# --- Try terms -----------------------------------------------------------------------------------------
+
+METRIC_FIELDS = ("price", "tiers", "max_units_per_worker", "cap_units", "cap_amount", "threshold_rate", "denominator")
+FIELD_LABELS = {
+    "price": "The price",
+    "tiers": "The tiers",
+    "max_units_per_worker": "The most units per worker",
+    "cap_units": "The unit cap",
+    "cap_amount": "The amount cap",
+    "threshold_rate": "The threshold rate",
+    "denominator": "The metric the threshold is measured over",
+}
+_TIER_LINE = re.compile(r"^\s*(?P<units>\d+|rest|\*)\s*(?:at|@|x|×)?\s*(?P<price>\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
+TIERS_HELP = "One tier per line, “UNITS at PRICE”, the last one “rest at PRICE”: e.g. “370 at 1100.00”."
+
+
+def _amount(amount: Decimal | None, currency: str) -> Decimal | None:
+    """An amount as the form shows it: with the currency's decimals (``800.00``, not ``800.000``)."""
+    return None if amount is None else quantize(amount, currency)
+
+
+def _rate(rate: Decimal | None) -> Decimal | None:
+    """``0.8000`` -> ``0.8``."""
+    return None if rate is None else rate.normalize()
+
+
+def tiers_as_text(tiers: object) -> str:
+    """A metric's ``tiers`` JSON as the form's lines: ``370 at 1100.00`` … ``rest at 1350.00``."""
+    if not isinstance(tiers, list):
+        return ""
+    lines = []
+    for tier in tiers:
+        units = tier.get("units") if isinstance(tier, dict) else None
+        price = tier.get("price") if isinstance(tier, dict) else ""
+        lines.append(f"{'rest' if units is None else units} at {price}")
+    return "\n".join(lines)
+
+
+def _parse_tiers(text: str) -> tuple[payments.Tier, ...] | None:
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return None
+    tiers = []
+    for number, line in enumerate(lines, start=1):
+        match = _TIER_LINE.match(line)
+        if match is None:
+            raise forms.ValidationError(
+                f"Line {number} (“{line.strip()}”): write “UNITS at PRICE”, e.g. “370 at 1100.00”, "
+                "or “rest at 1350.00” for the last tier."
+            )
+        units = match["units"].lower()
+        tiers.append(
+            payments.Tier(units=None if units in ("rest", "*") else int(units), price=Decimal(match["price"]))
+        )
+    return tuple(tiers)
+
+
+class TryTermsForm(forms.Form):
+    """A contract's cap and its metrics' prices, limits and thresholds, prefilled with the terms in force.
+
+    Valid, it holds ``terms``: the contract's ``payments.Terms`` with the edited values (same currency,
+    period and tranches), ready for ``payments.compute_schedule``.
+    """
+
+    cap_total = _money_field(label="Contract cap", help_text="The most the contract pays in all; empty for none.")
+
+    def __init__(
+        self, *args: Any, terms: payments.Terms, metrics: Sequence[OutcomeMetric], **kwargs: Any
+    ) -> None:
+        self.base_terms = terms
+        self.metrics = list(metrics)
+        self.terms: payments.Terms | None = None
+        initial: dict[str, Any] = {"cap_total": _amount(terms.cap_total, terms.currency)}
+        codes = [metric.code for metric in self.metrics]
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["cap_total"].label = f"Contract cap ({terms.currency})"
+        for index, metric in enumerate(self.metrics):
+            name = self.field_name
+            self.fields[name(index, "price")] = _money_field(label=f"{metric.code}: price per unit")
+            self.fields[name(index, "tiers")] = forms.CharField(
+                label=f"{metric.code}: price tiers", required=False, help_text=TIERS_HELP,
+                widget=forms.Textarea(attrs={"rows": 2, "placeholder": "none"}),
+            )  # fmt: skip
+            self.fields[name(index, "max_units_per_worker")] = forms.IntegerField(
+                label=f"{metric.code}: most units per worker", min_value=1
+            )
+            self.fields[name(index, "cap_units")] = forms.IntegerField(
+                label=f"{metric.code}: cap in units", min_value=0, required=False
+            )
+            self.fields[name(index, "cap_amount")] = _money_field(label=f"{metric.code}: cap in {terms.currency}")
+            self.fields[name(index, "threshold_rate")] = forms.DecimalField(
+                label=f"{metric.code}: threshold rate (0–1)", required=False, min_value=Decimal(0),
+                max_value=Decimal(1), max_digits=5, decimal_places=4,
+                widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            )  # fmt: skip
+            self.fields[name(index, "denominator")] = forms.ChoiceField(
+                label=f"{metric.code}: threshold over",
+                required=False,
+                choices=[("", "—")] + [(code, code) for code in codes if code != metric.code],
+            )
+            self.initial.update(
+                {
+                    name(index, "price"): _amount(metric.price, terms.currency),
+                    name(index, "tiers"): tiers_as_text(metric.tiers),
+                    name(index, "max_units_per_worker"): metric.max_units_per_worker,
+                    name(index, "cap_units"): metric.cap_units,
+                    name(index, "cap_amount"): _amount(metric.cap_amount, terms.currency),
+                    name(index, "threshold_rate"): _rate(metric.threshold_rate),
+                    name(index, "denominator"): metric.denominator_metric.code if metric.denominator_metric_id else "",
+                }
+            )
+
+    @staticmethod
+    def field_name(index: int, field: str) -> str:
+        return f"m{index}_{field}"
+
+    def metric_rows(self) -> list[tuple[OutcomeMetric, list[forms.BoundField]]]:
+        """Each metric with its bound fields in ``METRIC_FIELDS`` order, for a table of inputs."""
+        return [
+            (metric, [self[self.field_name(index, field)] for field in METRIC_FIELDS])
+            for index, metric in enumerate(self.metrics)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        metrics = []
+        for index, metric in enumerate(self.metrics):
+            if any(self.field_name(index, field) in self.errors for field in METRIC_FIELDS):
+                continue  # its fields say what is wrong already
+            values = {field: cleaned.get(self.field_name(index, field)) for field in METRIC_FIELDS}
+            try:
+                tiers = _parse_tiers(values["tiers"] or "")
+            except forms.ValidationError as error:
+                self.add_error(self.field_name(index, "tiers"), error)
+                continue
+            try:
+                metrics.append(
+                    payments.Metric(
+                        code=metric.code,
+                        price=values["price"],
+                        tiers=tiers,
+                        max_units_per_worker=values["max_units_per_worker"],
+                        cap_units=values["cap_units"],
+                        cap_amount=values["cap_amount"],
+                        threshold_rate=values["threshold_rate"],
+                        denominator=values["denominator"] or None,
+                    )
+                )
+            except payments.TermsError as error:
+                self._terms_error(error, index=index)
+        if self.errors:
+            return cleaned
+        try:
+            self.terms = dataclasses.replace(
+                self.base_terms, cap_total=cleaned.get("cap_total"), metrics=tuple(metrics)
+            )
+        except payments.TermsError as error:
+            match = re.match(r"metrics\[(\d+)\]\.(.+)", error.field)
+            if match:
+                self._terms_error(payments.TermsError(match[2], error.message), index=int(match[1]))
+            elif error.field == "cap_total":
+                self.add_error("cap_total", error.message)
+            else:
+                self.add_error(None, f"{error.field}: {error.message}")
+        return cleaned
+
+    def _terms_error(self, error: payments.TermsError, *, index: int) -> None:
+        """A ``TermsError`` of metric ``index`` on the form field it names (``tiers[1].price`` -> tiers)."""
+        field = re.split(r"[\[.]", error.field)[0]
+        if field in METRIC_FIELDS:
+            line = re.match(r"tiers\[(\d+)\]", error.field)
+            where = f", line {int(line[1]) + 1}" if line else ""
+            message = error.message.replace("threshold_rate", "threshold rate").replace("units null", "“rest at …”")
+            if message.startswith(("is ", "must ")):
+                message = f"{FIELD_LABELS[field]}{where} {message}."
+            else:
+                message = f"{message[0].upper()}{message[1:]}{where}."
+            self.add_error(self.field_name(index, field), message)
+        else:
+            self.add_error(None, f"{self.metrics[index].code}: {error.field} {error.message}.")

@@ -1,0 +1,1 @@
+"""The dashboard pages of results-based financing: the verification queue, claims and contracts."""

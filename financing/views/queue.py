@@ -1,0 +1,151 @@
+"""The verification queue, where staff decide the claims the automatic rules left, and the claims list.
+
+The pages read through ``financing.selectors`` and decide through ``financing.services`` (which check
+who may decide, write history and enqueue the schedule's recompute); here is only the translation of
+requests into those calls. A decision is a plain form POST: with htmx it answers the item's new HTML
+(the decision in one line, or the item again with the refusal and a 400/403); without, it redirects
+back to the queue with a message, or shows the claim with the refusal.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from financing import selectors, services
+from financing.forms import ClaimFilterForm, DecisionForm, QueueFilterForm, RejectForm
+from financing.models import OutcomeClaim, OutcomeMetric, RbfContract
+from lamp.access import dashboard_page
+from pilots.models import Pilot
+from recruitment.models import Recruiter
+
+
+@require_GET
+@dashboard_page()
+def queue(request: HttpRequest) -> HttpResponse:
+    """Claims waiting for a decision: in review first, then the oldest claimed; 25 a page."""
+    user = request.user
+    contracts = selectors.contracts_with_waiting(user=user)
+    pilots = list(Pilot.objects.visible_to(user).only("pk", "name").order_by("name"))
+    form = QueueFilterForm(request.GET, contracts=contracts, pilots=pilots)
+    valid = form.is_valid()
+    chosen = form.filters
+    shown = [
+        c
+        for c in contracts
+        if chosen.get("contract") in (None, c.pk) and chosen.get("pilot") in (None, c.pilot_id)
+    ]
+    # The counts come with the contracts: the queue's total is theirs, so paging costs no count query.
+    total = sum(c.waiting for c in shown) if valid else 0
+    in_review = sum(c.in_review for c in shown) if valid else 0
+    page = Paginator(range(total), selectors.QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    items = []
+    if total:
+        claims = selectors.claims_waiting(user=user, contract_id=chosen.get("contract"), pilot_id=chosen.get("pilot"))
+        items = selectors.queue_items(claims=claims, offset=page.start_index() - 1, limit=len(page))
+    context = {
+        "nav": "queue",
+        "form": form,
+        "items": items,
+        "page": page,
+        "total": total,
+        "in_review": in_review,
+        "filtered": bool(chosen),
+        "next_url": request.get_full_path(),
+    }
+    return render(request, "dashboard/financing/queue.html", context, status=200 if valid else 400)
+
+
+@require_POST
+@dashboard_page()
+def claim_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    """Verify a claim (one click): the contract's schedule is recomputed by the job the service enqueues."""
+    claim = get_object_or_404(OutcomeClaim.objects.visible_to(request.user), pk=pk)
+    form = DecisionForm(request.POST, host=request.get_host())
+    next_url = form.cleaned_data["next"] if form.is_valid() else ""
+    try:
+        services.claim_verify(claim=claim, user=request.user, recompute=True)
+    except (ValidationError, PermissionDenied) as refused:
+        return _refused(request, pk=pk, refused=refused, next_url=next_url)
+    return _decided(request, pk=pk, outcome="Verified — the schedule will update", next_url=next_url)
+
+
+@require_POST
+@dashboard_page()
+def claim_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reject a claim with the reason the provider will read; without a reason, nothing changes."""
+    claim = get_object_or_404(OutcomeClaim.objects.visible_to(request.user), pk=pk)
+    form = RejectForm(request.POST, host=request.get_host())
+    if not form.is_valid():
+        refused = ValidationError([m for messages_ in form.errors.values() for m in messages_])
+        return _refused(request, pk=pk, refused=refused, next_url=form.cleaned_data.get("next", ""))
+    reason = form.cleaned_data["reason"]
+    try:
+        services.claim_reject(claim=claim, user=request.user, reason=reason)
+    except (ValidationError, PermissionDenied) as refused:
+        return _refused(request, pk=pk, refused=refused, next_url=form.cleaned_data["next"], reason=reason)
+    return _decided(request, pk=pk, outcome=f"Rejected: {reason}", next_url=form.cleaned_data["next"])
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _item(request: HttpRequest, pk: int) -> selectors.QueueItem:
+    claims = OutcomeClaim.objects.visible_to(request.user).filter(pk=pk)
+    return selectors.queue_items(claims=claims)[0]
+
+
+def _decided(request: HttpRequest, *, pk: int, outcome: str, next_url: str) -> HttpResponse:
+    item = _item(request, pk)
+    if _is_htmx(request):
+        return render(request, "dashboard/financing/queue_item.html", {"item": item, "outcome": outcome})
+    messages.success(request, f"{item.claim.worker} · {item.claim.metric.code}: {outcome}.")
+    return redirect(next_url or reverse("financing:queue"))
+
+
+def _refused(
+    request: HttpRequest, *, pk: int, refused: ValidationError | PermissionDenied, next_url: str, reason: str = ""
+) -> HttpResponse:
+    """The claim again, with why nothing changed: 403 for a rule about who may decide, else 400."""
+    status = 403 if isinstance(refused, PermissionDenied) else 400
+    error = str(refused) if isinstance(refused, PermissionDenied) else " ".join(refused.messages)
+    context = {
+        "nav": "queue",
+        "item": _item(request, pk),
+        "error": f"Nothing changed. {error}",
+        "next_url": next_url or reverse("financing:queue"),
+        "reason": reason,
+    }
+    template = "queue_item.html" if _is_htmx(request) else "queue_decide.html"
+    return render(request, f"dashboard/financing/{template}", context, status=status)
+
+
+@require_GET
+@dashboard_page()
+def claim_list(request: HttpRequest) -> HttpResponse:
+    """Every claim staff can see, filtered by contract, metric, status, recruiter and pilot; 50 a page."""
+    user = request.user
+    contracts = list(RbfContract.objects.visible_to(user).only("pk", "reference", "name").order_by("reference"))
+    metrics = list(
+        OutcomeMetric.objects.visible_to(user)
+        .select_related("contract")
+        .only("pk", "code", "name", "contract__reference")
+        .order_by("contract__reference", "position", "code")
+    )
+    recruiters = list(Recruiter.objects.visible_to(user).select_related("organisation").order_by("organisation__name"))
+    pilots = list(Pilot.objects.visible_to(user).only("pk", "name").order_by("name"))
+    form = ClaimFilterForm(request.GET, contracts=contracts, metrics=metrics, recruiters=recruiters, pilots=pilots)
+    valid = form.is_valid()
+    claims = selectors.claims_listed(user=user, **form.filters) if valid else OutcomeClaim.objects.none()
+    page = Paginator(claims, selectors.CLAIMS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    if page.paginator.count:
+        rows = selectors.claim_rows(claims=claims, offset=page.start_index() - 1, limit=selectors.CLAIMS_PAGE_SIZE)
+    context = {"nav": "queue", "form": form, "page": page, "claims": rows, "filtered": bool(form.filters)}
+    return render(request, "dashboard/financing/claims.html", context, status=200 if valid else 400)

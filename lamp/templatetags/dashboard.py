@@ -1,0 +1,70 @@
+"""Formatting for the dashboard's templates: money, rates, bar lengths and stage names."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+
+from lamp.currencies import format_money
+from workers.stages import Stage
+
+register = template.Library()
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str) -> str:
+    """``{{ amount|money:"USD" }}`` -> ``USD 1,250.00``; an empty amount is ``—``."""
+    if amount is None:
+        return "—"
+    return format_money(amount, currency)
+
+
+@register.filter
+def pct(rate: Decimal | float | None, places: int = 1) -> str:
+    """A rate between 0 and 1 as a percentage: ``0.8333`` -> ``83.3 %``; no rate is ``—``."""
+    if rate is None:
+        return "—"
+    return f"{Decimal(rate) * 100:.{int(places)}f} %"
+
+
+@register.simple_tag
+def share(part: Decimal | int | None, whole: Decimal | int | None) -> str:
+    """``part / whole`` as a CSS percentage for a bar's width, clamped to 0–100; ``0%`` when whole is empty."""
+    if not part or not whole:
+        return "0%"
+    value = max(Decimal(0), min(Decimal(100), Decimal(part) * 100 / Decimal(whole)))
+    return f"{value:.2f}%"
+
+
+@register.filter
+def stage_label(value: str) -> str:
+    """A stage's human name: ``visa_pending`` -> ``Visa pending``."""
+    try:
+        return Stage(value).label
+    except ValueError:
+        return value
+
+
+@register.simple_tag
+def stage_badge(value: str) -> str:
+    """A coloured badge for a stage; exits are marked as such."""
+    exits = {"withdrawn", "not_selected", "visa_denied", "separated_early"}
+    css = "badge badge-exit" if value in exits else f"badge badge-{value}"
+    return format_html('<span class="{}">{}</span>', css, stage_label(value))
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: template.Context, **changes: object) -> str:
+    """The current query string with some parameters changed (``None`` or ``""`` removes one).
+
+    For links that keep the filters of a list: ``?{% query_with cursor=None stage="deployed" %}``.
+    """
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return params.urlencode()

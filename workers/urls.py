@@ -1,0 +1,12 @@
+"""Dashboard pages about workers (staff only)."""
+
+from django.urls import path
+
+from workers import views
+
+app_name = "workers"
+
+urlpatterns = [
+    path("", views.worker_list, name="list"),
+    path("<int:pk>/", views.worker_detail_page, name="detail"),
+]

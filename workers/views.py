@@ -1,0 +1,45 @@
+"""Dashboard pages about workers: the filterable list and one worker's page.
+
+Staff only: both show personal data, which funders never see and a recruiter reads through the API
+for its own workers. Each page translates the request and calls one selector.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from lamp.access import dashboard_page
+from workers.forms import WorkerFilterForm
+from workers.models import Worker
+from workers.selectors import COUNT_LIMIT, PAGE_SIZE, worker_detail, worker_list_page
+from workers.stages import EXITS
+
+
+@dashboard_page()
+def worker_list(request: HttpRequest) -> HttpResponse:
+    """Workers newest first, 50 a page by cursor, narrowed by the filter form; a bad filter value
+    answers 400 with the form's message for that field, and no list."""
+    form = WorkerFilterForm(request.GET, user=request.user)
+    context: dict[str, object] = {"nav": "workers", "form": form, "count_limit": COUNT_LIMIT, "page_size": PAGE_SIZE}
+    if not form.is_valid():
+        return render(request, "dashboard/workers/worker_list.html", context, status=400)
+    filters = form.filters()
+    context["filtered"] = filters.any
+    context["page"] = worker_list_page(user=request.user, filters=filters, cursor=form.cleaned_data["cursor"])
+    return render(request, "dashboard/workers/worker_list.html", context)
+
+
+@dashboard_page()
+def worker_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One worker in full: facts (the sensitive ones behind a disclosure), journey, employment, training,
+    evidence, fee reports and claims. 404 for a worker the user does not see."""
+    try:
+        detail = worker_detail(user=request.user, pk=pk)
+    except Worker.DoesNotExist:
+        raise Http404("No such worker.") from None
+    return render(
+        request,
+        "dashboard/workers/worker_detail.html",
+        {"nav": "workers", "d": detail, "worker": detail.worker, "exits": [stage.value for stage in EXITS]},
+    )
