@@ -279,6 +279,9 @@ SPECTACULAR_SETTINGS = {
 PGHISTORY_APPEND_ONLY = True
 # The events pages show who made each change and from which page.
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
+# The middleware attaches the user and URL to the writes of a request. Reads write nothing tracked, so
+# GET and HEAD are left out: wrapping them cost every query of every API read a context check.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # --- Security -------------------------------------------------------------------------------------
 

@@ -68,9 +68,11 @@ def api_token_authenticate(*, secret: str, now: datetime.datetime | None = None)
     Records the use (see ``api_token_record_use``), so that an unused token can be found and revoked.
     """
     now = now or timezone.now()
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret)).first()
-    if token is None:
-        raise TokenRefused("Invalid token.")
+    try:
+        # ``key_hash`` is unique: a plain ``get`` needs no ORDER BY.
+        token = ApiToken.objects.select_related("user").get(key_hash=hash_secret(secret))
+    except ApiToken.DoesNotExist:
+        raise TokenRefused("Invalid token.") from None
     if token.revoked_at is not None:
         raise TokenRefused("This token has been revoked; ask the platform staff for a new one.")
     if token.expires_at is not None and token.expires_at <= now:

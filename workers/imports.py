@@ -379,10 +379,10 @@ def _check_duplicates(row: _Row, *, context: _Context, errors: list[dict[str, An
 #: What COPY writes: every concrete field of each model (``tests/workers/test_imports.py`` checks that a
 #: field added to a model is added here), the journey event's id left to its identity column.
 WORKER_FIELDS = (
-    "id", "given_names", "family_names", "date_of_birth", "gender", "nationality", "phone", "email",
+    "id", "given_names", "family_names", "date_of_birth", "gender", "nationality", "phone", "phone_masked", "email",
     "identity_document_type", "identity_document_country", "identity_document_number", "identity_document_hash",
-    "language_levels", "consent_given_at", "recruiter", "pilot", "current_stage", "season", "stage_changed_on",
-    "created_at", "updated_at",
+    "identity_document_masked", "language_levels", "consent_given_at", "recruiter", "pilot", "current_stage",
+    "season", "stage_changed_on", "created_at", "updated_at",
 )  # fmt: skip
 EVENT_FIELDS = (
     "worker", "pilot", "season", "stage", "occurred_on", "recorded_at", "recorded_by", "evidence", "note",
@@ -393,12 +393,15 @@ EVENT_FIELDS = (
 def _write(*, good: list[_Row], user: User) -> list[int]:
     """COPY the workers and their ``registered`` events into their tables, in one transaction.
 
-    COPY rather than ``bulk_create``: the ORM prepares 21 values per worker through each field in
+    COPY rather than ``bulk_create``: the ORM prepares 23 values per worker through each field in
     Python, which took most of the 5 s budget for 10,000 rows on its own. The values here were checked
     above; the encrypted fields are encrypted by their own field (``get_prep_value``), so they read back
     as any other row does. Ids are drawn from the table's sequence first, so the events can name them.
     """
     phone, document = (Worker._meta.get_field(name) for name in ("phone", "identity_document_number"))
+    phone_masked, document_masked = (
+        Worker._meta.get_field(name) for name in ("phone_masked", "identity_document_masked")
+    )
     today, now = timezone.localdate().isoformat(), timezone.now().isoformat()
     worker_columns = ", ".join(Worker._meta.get_field(name).column for name in WORKER_FIELDS)
     event_columns = ", ".join(JourneyEvent._meta.get_field(name).column for name in EVENT_FIELDS)
@@ -416,10 +419,11 @@ def _write(*, good: list[_Row], user: User) -> list[int]:
             v = row.values
             cells = (
                 pk, v["given_names"], v["family_names"], v["date_of_birth"], v["gender"], v["nationality"],
-                phone.get_prep_value(v["phone"]), v["email"], v["identity_document_type"],
-                v["identity_document_country"], document.get_prep_value(v["identity_document_number"]),
-                v["identity_document_hash"], v["language_levels"], v["consent_given_at"], v["recruiter_id"],
-                v["pilot_id"],
+                phone.get_prep_value(v["phone"]), phone_masked.masked(v["phone"]), v["email"],
+                v["identity_document_type"], v["identity_document_country"],
+                document.get_prep_value(v["identity_document_number"]), v["identity_document_hash"],
+                document_masked.masked(v["identity_document_number"]), v["language_levels"], v["consent_given_at"],
+                v["recruiter_id"], v["pilot_id"],
             )  # fmt: skip
             workers.write("\t".join(map(_copy_value, cells)) + worker_tail)
             events.write(f"{pk}\t{v['pilot_id']}{event_tail}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from typing import Any
 
 import pgtrigger
 from django.conf import settings
@@ -14,8 +15,9 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from encrypted_fields.fields import EncryptedCharField
 
+from lamp.fields import MaskedCopyField
 from lamp.history import tracked
-from lamp.masking import mask_date, mask_tail
+from lamp.masking import mask_date
 from pilots.models import JobOpening, Organisation, OrganisationKind, Pilot
 from workers.querysets import WorkerQuerySet, WorkerRecordQuerySet
 from workers.stages import EXITS, Stage
@@ -56,6 +58,7 @@ class Worker(models.Model):
     nationality = CountryField()
     # Encrypted fields store NULL for "none": the library never encrypts an empty value.
     phone = EncryptedCharField(max_length=40, null=True, blank=True)
+    phone_masked = MaskedCopyField(source="phone", visible=3)
     email = models.EmailField(blank=True)
     identity_document_type = models.CharField(
         max_length=20, choices=IdentityDocumentType.choices, default=IdentityDocumentType.PASSPORT
@@ -64,6 +67,7 @@ class Worker(models.Model):
     # Encrypted at rest (Fernet); found by its keyed hash, shown masked.
     identity_document_number = EncryptedCharField(max_length=60, null=True, blank=True)
     identity_document_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    identity_document_masked = MaskedCopyField(source="identity_document_number", visible=4)
     language_levels = models.JSONField(
         default=dict, blank=True, help_text='CEFR levels by ISO 639-1 language, e.g. {"en": "B1", "de": "A2"}.'
     )
@@ -95,12 +99,24 @@ class Worker(models.Model):
         indexes = [
             models.Index(fields=["pilot", "current_stage"]),
             models.Index(fields=["recruiter", "current_stage"]),
+            # A recruiter's workers in id order: its pages of the API's cursor-paginated list.
+            models.Index(fields=["recruiter", "id"]),
             models.Index(fields=["nationality"]),
             models.Index(fields=["family_names", "given_names", "date_of_birth"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.given_names} {self.family_names}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saving a personal field by name saves its masked copy with it."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            names = set(update_fields)
+            masked = (f for f in self._meta.concrete_fields if isinstance(f, MaskedCopyField))
+            names |= {f.name for f in masked if f.source in names}
+            kwargs["update_fields"] = names
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:
@@ -118,14 +134,6 @@ class Worker(models.Model):
         if kind:
             self.identity_document_type = kind
         self.identity_document_hash = identity_document_hash(country=country, number=number) if number else ""
-
-    @property
-    def identity_document_masked(self) -> str:
-        return mask_tail(self.identity_document_number)
-
-    @property
-    def phone_masked(self) -> str:
-        return mask_tail(self.phone, visible=3)
 
     @property
     def date_of_birth_masked(self) -> str:

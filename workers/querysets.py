@@ -8,12 +8,25 @@ from __future__ import annotations
 
 from typing import Self
 
-from pilots.querysets import TenantQuerySet
+from django.db.models import Subquery
+
+from pilots.querysets import TenantQuerySet, _model
+
+
+def recruiter_of(organisation_id: int) -> Subquery:
+    """The recruiter profile of an organisation (at most one), as a scalar subquery.
+
+    Filtering ``recruiter_id = (subquery)`` rather than joining the recruiter table lets PostgreSQL walk
+    the ``(recruiter, id)`` index in order: a recruiter's first page of workers reads 51 index entries
+    instead of sorting all of its workers.
+    """
+    recruiters = _model("recruitment.Recruiter").objects.filter(organisation_id=organisation_id)
+    return Subquery(recruiters.order_by().values("pk")[:1])
 
 
 class WorkerQuerySet(TenantQuerySet):
     def for_recruiter(self, organisation_id: int) -> Self:
-        return self.filter(recruiter__organisation_id=organisation_id)
+        return self.filter(recruiter_id=recruiter_of(organisation_id))
 
 
 class WorkerRecordQuerySet(TenantQuerySet):

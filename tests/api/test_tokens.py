@@ -351,6 +351,21 @@ def test_anonymous_callers_are_throttled_per_address(tiny_rates):
     assert APIClient(REMOTE_ADDR="10.0.0.7").get("/api/schema/").status_code == 200
 
 
+def test_the_window_slides_the_last_minutes_requests_still_count_after_the_minute_turns(tiny_rates, monkeypatch):
+    """Three a minute: three at the end of one minute leave no room at the start of the next, some later on."""
+    clock = {"now": 6_000_000 * 60 + 59.5}  # half a second before a minute turns
+    monkeypatch.setattr("lamp.throttling.time.time", lambda: clock["now"])
+    _, secret = make_token()
+
+    assert [bearer(secret).post(URL, SCENARIO, format="json").status_code for _ in range(3)] == [200] * 3
+    clock["now"] += 1  # the next minute has begun, but the last 60 s still hold three requests
+    refused = bearer(secret).post(URL, SCENARIO, format="json")
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    clock["now"] += 50  # most of the previous minute has slid out of the window
+    assert bearer(secret).post(URL, SCENARIO, format="json").status_code == 200
+
+
 @pytest.mark.redis
 def test_the_counts_live_in_the_shared_redis_cache(settings):
     """What every server process sees: the count is in Redis, not in this process's memory."""
@@ -371,7 +386,7 @@ def test_the_counts_live_in_the_shared_redis_cache(settings):
     try:
         assert [bearer(secret).post(URL, SCENARIO, format="json").status_code for _ in range(2)] == [200, 200]
         (key,) = server.keys(f"{prefix}:*")
-        assert key.decode().endswith(f"token:{token.pk}")
+        assert f":throttle:client:token:{token.pk}:" in key.decode()  # the counter of the current window
         assert bearer(secret).post(URL, SCENARIO, format="json").status_code == 429
     finally:
         for key in server.keys(f"{prefix}:*"):

@@ -57,3 +57,31 @@ def test_clearing_the_document_clears_the_hash():
     worker.save()
     worker.refresh_from_db()
     assert worker.identity_document_number is None and worker.identity_document_hash == ""
+
+
+# --- masked copies ----------------------------------------------------------------------------------------
+
+
+def test_masked_copies_are_stored_beside_the_encrypted_values_and_follow_every_change(staff_user):
+    from workers.services import worker_update
+
+    worker = WorkerFactory(identity_document_number="P77889900", phone="+502 4455 6677")
+    assert raw_column(worker, "identity_document_masked") == "•••••9900"
+    assert raw_column(worker, "phone_masked").endswith("677") and "4455" not in raw_column(worker, "phone_masked")
+
+    worker_update(worker=worker, updated_by=staff_user, identity_document_number="G12345678", phone="+1 555 0100 999")
+    assert raw_column(worker, "identity_document_masked") == "•••••5678"
+    assert raw_column(worker, "phone_masked").endswith("999")
+
+    worker.phone = None
+    worker.save(update_fields=["phone"])  # naming the source is enough: the model adds its masked copy
+    assert raw_column(worker, "phone_masked") == ""
+
+
+def test_bulk_created_workers_get_their_masked_copies():
+    first = WorkerFactory()
+    built = WorkerFactory.build(
+        identity_document_number="X99887766", phone="+52 55 1234 5678", recruiter=first.recruiter, pilot=first.pilot
+    )
+    (created,) = Worker.objects.bulk_create([built])
+    assert raw_column(created, "identity_document_masked") == "•••••7766"

@@ -160,7 +160,10 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
 
     def get_queryset(self) -> QuerySet[Worker]:
         workers = Worker.objects.visible_to(self.request.user)
-        if self.action in ("list", "create"):
+        if self.action == "list":
+            # A list shows the stored masked copies: the encrypted columns are neither read nor decrypted.
+            return workers.defer("phone", "identity_document_number")
+        if self.action == "create":
             return workers
         return workers.select_related("recruiter")
 
