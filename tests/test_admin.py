@@ -26,7 +26,7 @@ from financing.models import RbfContract, ScheduleState, TrancheStatus
 from pilots.models import IdempotencyRecord, Organisation, OrganisationKind, Pilot, Role, Sector, User
 from pilots.tokens import api_token_create
 from tests import factories
-from workers.models import DuplicateFlag, JourneyEvent, Worker, identity_document_hash
+from workers.models import DuplicateFlag, DuplicateReason, JourneyEvent, Worker, identity_document_hash
 from workers.stages import Stage
 
 pytestmark = pytest.mark.django_db
@@ -301,6 +301,33 @@ def test_new_document_number_replaces_the_old_and_its_hash(admin_client, worker:
     assert worker.identity_document_number == "X 998-877"
     assert str(worker.identity_document_country) == "MX"
     assert worker.identity_document_hash == identity_document_hash(country="MX", number="X998877")
+
+
+def test_an_edit_making_a_worker_their_own_recruiters_duplicate_is_refused(admin_client, worker: Worker) -> None:
+    other = factories.WorkerFactory(
+        recruiter=worker.recruiter, pilot=worker.pilot, identity_document_number="G55667788"
+    )
+    change = url("workers.Worker", "change", other.pk)
+    data = form_data(admin_client.get(change))
+    data.update(new_identity_document_number="P87654321", identity_document_country="GT", _save="Save")
+    response = admin_client.post(change, data)
+    assert response.status_code == 200
+    assert f"the same person as worker {worker.pk}" in response.content.decode()
+    other.refresh_from_db()
+    assert other.identity_document_number == "G55667788"  # nothing saved
+
+
+def test_an_edit_matching_another_recruiters_worker_is_saved_and_flagged(admin_client, worker: Worker) -> None:
+    other = factories.WorkerFactory(identity_document_number="G55667799")  # another recruiter's
+    change = url("workers.Worker", "change", other.pk)
+    data = form_data(admin_client.get(change))
+    data.update(new_identity_document_number="P87654321", identity_document_country="GT", _save="Save")
+    response = admin_client.post(change, data)
+    assert response.status_code == 302, form_errors(response)
+    other.refresh_from_db()
+    assert other.identity_document_number == "P87654321"
+    flag = DuplicateFlag.objects.get(worker=other)
+    assert (flag.matches, flag.reason) == (worker, DuplicateReason.IDENTITY_DOCUMENT)
 
 
 def test_blank_document_number_keeps_it(admin_client, worker: Worker) -> None:

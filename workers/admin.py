@@ -26,6 +26,7 @@ from recruitment.admin import RecruiterListFilter
 from workers.journey import JourneyError, check_date, check_move
 from workers.models import (
     DuplicateFlag,
+    DuplicateReason,
     Employment,
     Evidence,
     JourneyEvent,
@@ -33,7 +34,15 @@ from workers.models import (
     Worker,
     identity_document_hash,
 )
-from workers.services import duplicate_flags_resolve, evidence_add, journey_move, worker_register
+from workers.services import (
+    DuplicateWorker,
+    duplicate_flags_resolve,
+    evidence_add,
+    journey_move,
+    worker_edit_check,
+    worker_edit_flag,
+    worker_register,
+)
 
 PERSON_FIELDS = ("given_names", "family_names", "date_of_birth", "gender", "nationality", "phone", "email")
 # Fields of a new worker that the registration service takes as they are.
@@ -96,6 +105,22 @@ class WorkerForm(forms.ModelForm):
                 cleaned["identity_document_country"] = country  # saved with the number it keys
                 self.instance.set_identity_document(number=number or existing, country=str(country))
         return cleaned
+
+    def _post_clean(self) -> None:
+        """An edit is checked for duplicates as the API's edits are (``worker_edit_check``): the same
+        recruiter's duplicate is refused here; another recruiter's is flagged once the edit is saved."""
+        super()._post_clean()
+        self.duplicate_matches: list[tuple[Worker, str]] = []
+        if self.instance.pk is None or self.errors:
+            return
+        try:
+            self.duplicate_matches = worker_edit_check(worker=self.instance)
+        except DuplicateWorker as duplicate:
+            self.add_error(
+                None,
+                f"With these changes this worker would be the same person as worker {duplicate.existing_id} of the "
+                f"same recruiter ({DuplicateReason(duplicate.reason).label.lower()}). Nothing was saved.",
+            )
 
 
 class WorkerAddForm(WorkerForm):
@@ -256,6 +281,7 @@ class WorkerAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Worker, form: WorkerForm, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
+            worker_edit_flag(worker=obj, matches=form.duplicate_matches)
             return
         # A new worker is registered through the service, which also records the first journey event.
         registered = worker_register(

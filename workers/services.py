@@ -357,15 +357,47 @@ def worker_update(
         person_changed=_person_key(locked) != before_person,
         document_changed=bool(locked.identity_document_hash) and locked.identity_document_hash != before_document,
     )
-    for match, reason in matches:
-        if match.recruiter_id == locked.recruiter_id:
-            raise DuplicateWorker(existing_id=match.pk, reason=reason)
+    _refuse_own_duplicate(worker=locked, matches=matches)
     locked.save()
+    _flag_duplicates(worker=locked, matches=matches)
+    return locked
+
+
+def worker_edit_check(*, worker: Worker) -> list[tuple[Worker, str]]:
+    """Check an edited, not yet saved ``worker`` (the admin's form) as ``worker_update`` checks an edit.
+
+    Raises ``DuplicateWorker`` if the edit makes them match another of their recruiter's workers; returns
+    the other recruiters' workers they now match, for ``worker_edit_flag`` once the edit is saved.
+    """
+    before = Worker.objects.only(
+        "given_names", "family_names", "date_of_birth", "nationality", "identity_document_hash"
+    ).get(pk=worker.pk)
+    matches = _edit_matches(
+        worker=worker,
+        person_changed=_person_key(worker) != _person_key(before),
+        document_changed=bool(worker.identity_document_hash)
+        and worker.identity_document_hash != before.identity_document_hash,
+    )
+    _refuse_own_duplicate(worker=worker, matches=matches)
+    return matches
+
+
+def worker_edit_flag(*, worker: Worker, matches: list[tuple[Worker, str]]) -> None:
+    """Flag, for staff review, the other recruiters' workers an edit made ``worker`` match."""
+    _flag_duplicates(worker=worker, matches=matches)
+
+
+def _refuse_own_duplicate(*, worker: Worker, matches: list[tuple[Worker, str]]) -> None:
+    for match, reason in matches:
+        if match.recruiter_id == worker.recruiter_id:
+            raise DuplicateWorker(existing_id=match.pk, reason=reason)
+
+
+def _flag_duplicates(*, worker: Worker, matches: list[tuple[Worker, str]]) -> None:
     DuplicateFlag.objects.bulk_create(
-        [DuplicateFlag(worker=locked, matches=match, reason=reason) for match, reason in matches],
+        [DuplicateFlag(worker=worker, matches=match, reason=reason) for match, reason in matches],
         ignore_conflicts=True,  # an edit back and forth does not flag the same pair twice
     )
-    return locked
 
 
 def _person_key(worker: Worker) -> tuple[str, str, Any, str]:
