@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -33,7 +33,7 @@ from financing.models import ClaimStatus, OutcomeClaim, PaymentLine, RbfContract
 from pilots.models import Pilot
 from pilots.querysets import tenancy_of
 from recruitment.models import FeeReport, Recruiter, RecruiterAssignment
-from recruitment.selectors import PAST_SCREENING_STAGES, PLACED_STAGES, RETENTION_DAYS, Amounts, rate
+from recruitment.selectors import RETENTION_DAYS, Amounts, WorkerFigures
 from workers.models import Employment, Worker
 from workers.stages import EXIT_FROM, EXITS, PATH, Stage
 
@@ -41,48 +41,6 @@ ZERO = Decimal(0)
 
 
 # --- Figures ------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class WorkerFigures:
-    """The outcomes of a group of workers (a pilot's, or a recruiter's in a pilot), counted as the scorecard does."""
-
-    workers_by_stage: dict[str, int] = field(default_factory=lambda: {stage.value: 0 for stage in Stage})
-    retention_eligible: int = 0
-    retention_retained: int = 0
-    workers_with_fees: int = 0
-
-    @property
-    def workers(self) -> int:
-        return sum(self.workers_by_stage.values())
-
-    @property
-    def placed(self) -> int:
-        return sum(self.workers_by_stage[stage] for stage in PLACED_STAGES)
-
-    @property
-    def past_screening(self) -> int:
-        return sum(self.workers_by_stage[stage] for stage in PAST_SCREENING_STAGES)
-
-    @property
-    def placement_rate(self) -> Decimal | None:
-        return rate(self.placed, self.past_screening)
-
-    @property
-    def retention_rate(self) -> Decimal | None:
-        return rate(self.retention_retained, self.retention_eligible)
-
-    @property
-    def fee_rate(self) -> Decimal | None:
-        """The share of the workers who reported any fee above zero (the pilots are zero-fee)."""
-        return rate(self.workers_with_fees, self.workers)
-
-    def add(self, other: WorkerFigures) -> None:
-        for stage, n in other.workers_by_stage.items():
-            self.workers_by_stage[stage] += n
-        self.retention_eligible += other.retention_eligible
-        self.retention_retained += other.retention_retained
-        self.workers_with_fees += other.workers_with_fees
 
 
 @dataclass

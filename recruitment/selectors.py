@@ -86,18 +86,14 @@ class FeeTotal:
 
 
 @dataclass
-class Scorecard:
-    recruiter_id: int
-    organisation_id: int
-    name: str
+class WorkerFigures:
+    """The outcomes of a group of workers — a recruiter's (``Scorecard``), a pilot's, a recruiter's in a pilot —
+    with the one definition of placement, retention and fee rates."""
+
     workers_by_stage: dict[str, int] = field(default_factory=lambda: {stage.value: 0 for stage in Stage})
     retention_eligible: int = 0
     retention_retained: int = 0
     workers_with_fees: int = 0
-    fees: list[FeeTotal] = field(default_factory=list)
-    claims_by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in ClaimStatus})
-    claims_in_review: int = 0
-    amounts: dict[str, Amounts] = field(default_factory=dict)
 
     @property
     def workers(self) -> int:
@@ -118,6 +114,29 @@ class Scorecard:
     @property
     def retention_rate(self) -> Decimal | None:
         return rate(self.retention_retained, self.retention_eligible)
+
+    @property
+    def fee_rate(self) -> Decimal | None:
+        """The share of the workers who reported any fee above zero (the pilots are zero-fee)."""
+        return rate(self.workers_with_fees, self.workers)
+
+    def add(self, other: WorkerFigures) -> None:
+        for stage, n in other.workers_by_stage.items():
+            self.workers_by_stage[stage] += n
+        self.retention_eligible += other.retention_eligible
+        self.retention_retained += other.retention_retained
+        self.workers_with_fees += other.workers_with_fees
+
+
+@dataclass(kw_only=True)
+class Scorecard(WorkerFigures):
+    recruiter_id: int
+    organisation_id: int
+    name: str
+    fees: list[FeeTotal] = field(default_factory=list)
+    claims_by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in ClaimStatus})
+    claims_in_review: int = 0
+    amounts: dict[str, Amounts] = field(default_factory=dict)
 
 
 def recruiter_scorecards(
@@ -326,11 +345,7 @@ def scorecard_totals(cards: list[Scorecard]) -> Scorecard:
     total = Scorecard(recruiter_id=0, organisation_id=0, name="All recruiters shown")
     fees: dict[tuple[str, str], FeeTotal] = {}
     for card in cards:
-        for stage, n in card.workers_by_stage.items():
-            total.workers_by_stage[stage] = total.workers_by_stage.get(stage, 0) + n
-        total.retention_eligible += card.retention_eligible
-        total.retention_retained += card.retention_retained
-        total.workers_with_fees += card.workers_with_fees
+        total.add(card)
         for fee in card.fees:
             entry = fees.setdefault(
                 (fee.category, fee.currency),

@@ -6,7 +6,6 @@ Journey moves and registrations go through ``workers.services``: the admin never
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -32,8 +31,8 @@ from workers.models import (
     JourneyEvent,
     TrainingEnrollment,
     Worker,
-    identity_document_hash,
 )
+from workers.selectors import identity_document_hashes
 from workers.services import (
     DuplicateWorker,
     duplicate_flags_resolve,
@@ -47,32 +46,6 @@ from workers.services import (
 PERSON_FIELDS = ("given_names", "family_names", "date_of_birth", "gender", "nationality", "phone", "email")
 # Fields of a new worker that the registration service takes as they are.
 REGISTRATION_FIELDS = (*PERSON_FIELDS, "identity_document_type", "language_levels", "consent_given_at")
-# "GT:P12345678": a document number with the country that issued it.
-COUNTRY_PREFIXED_NUMBER = re.compile(r"^\s*([A-Za-z]{2})\s*:\s*(\S.*)$")
-
-
-def identity_document_hashes(term: str) -> list[str]:
-    """The lookup hashes a search term could be the identity document number of.
-
-    ``GT:P12345678`` names the issuing country; a bare number is tried against every issuing country
-    on record (a handful: the pilots' origin countries), one hash each.
-    """
-    term = term.strip()
-    if not term:
-        return []
-    prefixed = COUNTRY_PREFIXED_NUMBER.match(term)
-    if prefixed:
-        country, number = prefixed.groups()
-        return [identity_document_hash(country=country, number=number)]
-    countries = (
-        Worker.objects.exclude(identity_document_country="")
-        .order_by()
-        .values_list("identity_document_country", flat=True)
-        .distinct()
-    )
-    return [identity_document_hash(country=country, number=term) for country in countries]
-
-
 class WorkerForm(forms.ModelForm):
     """The worker form without the document number in clear: a new number replaces it, a blank keeps it."""
 
