@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
 from financing import payments
 from financing.models import OutcomeMetric
@@ -50,12 +49,6 @@ class DisbursementForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["amount"].label = f"Amount paid ({currency})"
         self.fields["amount"].widget.attrs["step"] = str(get_currency(currency).quantum)
-
-    def clean_paid_on(self) -> Any:
-        paid_on = self.cleaned_data["paid_on"]
-        if paid_on > timezone.localdate():
-            raise forms.ValidationError("A payment cannot be recorded before it is made: the date is in the future.")
-        return paid_on
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip()

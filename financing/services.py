@@ -564,6 +564,10 @@ def disbursement_record(
             raise ValidationError({"tranche": f"Tranche {tranche.code} is already paid."})
         if tranche.status != TrancheStatus.APPROVED:
             raise ValidationError({"tranche": f"Tranche {tranche.code} must be approved before it is paid."})
+        if paid_on > timezone.localdate():
+            raise ValidationError(
+                {"paid_on": "A payment cannot be recorded before it is made: the date is in the future."}
+            )
         total = tranche_total(tranche=tranche)
         currency = tranche.contract.currency
         if quantize(amount, currency) != total or amount != quantize(amount, currency):

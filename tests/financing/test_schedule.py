@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from financing import payments
 from financing.models import LineKind, PaymentLine, Tranche, TrancheStatus
@@ -235,6 +236,10 @@ def test_a_tranche_is_paid_once_and_for_exactly_its_total():
         disbursement_record(
             tranche=q1, user=staff, amount=Decimal("1499.99"), paid_on=datetime.date(2026, 5, 1), reference="W1"
         )
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    with pytest.raises(ValidationError, match="the date is in the future"):
+        disbursement_record(tranche=q1, user=staff, amount=Decimal("1500.00"), paid_on=tomorrow, reference="W1")
+    assert q(contract, "2026-Q1").status == TrancheStatus.APPROVED
     paid = disbursement_record(
         tranche=q1, user=staff, amount=Decimal("1500.00"), paid_on=datetime.date(2026, 5, 1), reference="W1"
     )
