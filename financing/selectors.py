@@ -48,6 +48,38 @@ from recruitment.models import FeeCategory
 from workers.models import Evidence
 
 
+def awaiting_payment(*, approved: Decimal, paid: Decimal) -> Decimal:
+    """What is approved (frozen for payment) but not yet disbursed."""
+    return max(approved - paid, Decimal(0))
+
+
+@dataclass(kw_only=True)
+class ScheduleAmounts:
+    """What a schedule's tranches add up to — one reading for the API's schedule, the contract page, the
+    overview and the scorecard: ``verified``, every line (adjustments included); ``due``, the lines of open
+    tranches; ``approved``, those of approved or paid tranches; ``paid``, the disbursements."""
+
+    verified: Decimal = Decimal(0)
+    due: Decimal = Decimal(0)
+    approved: Decimal = Decimal(0)
+    paid: Decimal = Decimal(0)
+
+    def add_tranche(self, *, status: str, total: Decimal, paid: Decimal | None) -> bool:
+        """Count one tranche (its lines' ``total`` and its disbursement's amount, if paid); ``True`` if it is
+        open, its lines still due."""
+        self.verified += total
+        self.paid += paid or Decimal(0)
+        if status == TrancheStatus.OPEN:
+            self.due += total
+            return True
+        self.approved += total
+        return False
+
+    @property
+    def awaiting_payment(self) -> Decimal:
+        return awaiting_payment(approved=self.approved, paid=self.paid)
+
+
 def contract_terms(*, contract: RbfContract) -> payments.Terms:
     """The contract's terms as ``payments.Terms``: its metrics and its tranche periods.
 

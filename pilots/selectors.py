@@ -29,7 +29,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django_countries import countries
 
-from financing.models import ClaimStatus, OutcomeClaim, PaymentLine, RbfContract, Tranche, TrancheStatus
+from financing.models import ClaimStatus, OutcomeClaim, PaymentLine, RbfContract, Tranche
 from pilots.models import Pilot
 from pilots.querysets import tenancy_of
 from recruitment.models import FeeReport, Recruiter, RecruiterAssignment
@@ -61,11 +61,6 @@ class CappedAmounts(Amounts):
         """The full width of the progress bar: the cap, or with no cap the larger of verified and paid."""
         cap = self.cap_total
         return cap if cap else max(self.verified, self.paid, ZERO)
-
-    @property
-    def awaiting_payment(self) -> Decimal:
-        """Approved (or paid) lines not yet disbursed."""
-        return max(self.approved - self.paid, ZERO)
 
     def add(self, other: CappedAmounts) -> None:
         self.verified += other.verified
@@ -194,13 +189,8 @@ def contract_summaries(*, contracts: list[RbfContract]) -> list[ContractSummary]
     for row in tranches:
         summary = by_contract[row["contract_id"]]
         total = row["total"] or ZERO
-        summary.amounts.verified += total
-        summary.amounts.paid += row["disbursement__amount"] or ZERO
-        if row["status"] != TrancheStatus.OPEN:
-            summary.amounts.approved += total
-            continue
-        summary.amounts.due += total
-        if summary.next_tranche is None:
+        is_open = summary.amounts.add_tranche(status=row["status"], total=total, paid=row["disbursement__amount"])
+        if is_open and summary.next_tranche is None:
             summary.next_tranche = TrancheSummary(
                 code=row["code"], start_date=row["start_date"], end_date=row["end_date"],
                 due_date=row["due_date"], total=total,

@@ -42,6 +42,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from financing.models import ClaimStatus, Disbursement, OutcomeClaim, PaymentLine, RbfContract, TrancheStatus
+from financing.selectors import ScheduleAmounts
 from pilots.models import Pilot
 from pilots.querysets import tenancy_of
 from recruitment.models import FeeReport, Recruiter, RecruiterAssignment
@@ -69,12 +70,10 @@ def rate(numerator: int, denominator: int) -> Decimal | None:
 
 
 @dataclass
-class Amounts:
+class Amounts(ScheduleAmounts):
+    """A schedule's amounts in one currency."""
+
     currency: str
-    verified: Decimal = Decimal(0)
-    due: Decimal = Decimal(0)
-    approved: Decimal = Decimal(0)
-    paid: Decimal = Decimal(0)
 
 
 @dataclass

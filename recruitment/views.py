@@ -221,10 +221,7 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
         {"stage": stage.value, "label": stage.label, "n": card.workers_by_stage[stage], "exit": stage in EXITS}
         for stage in (*PATH, *EXITS)
     ]
-    amounts = [
-        {"entry": entry, "awaiting_payment": max(entry.approved - entry.paid, Decimal(0))}
-        for entry in _amount_rows(card.amounts)
-    ]
+    amounts = [{"entry": entry, "awaiting_payment": entry.awaiting_payment} for entry in _amount_rows(card.amounts)]
     fee_reports = sum(fee.reports for fee in card.fees)
     claims = [
         {"status": status.value, "label": status.label, "n": card.claims_by_status[status]} for status in ClaimStatus

@@ -21,6 +21,7 @@ from financing.models import (
     Tranche,
     TrancheStatus,
 )
+from financing.selectors import ScheduleAmounts
 from lamp.api_base import ErrorSerializer, MoneyField, NamedSerializer, money
 
 
@@ -234,18 +235,16 @@ def schedule_data(
             line["worker"] = worker_id
         by_tranche[tranche_id].append(line)
 
-    verified = approved = paid = Decimal(0)
+    amounts = ScheduleAmounts()
     due_next: dict[str, Any] | None = None
     rendered = []
     for tranche in tranches:
         total: Decimal = tranche.total  # type: ignore[attr-defined]
         disbursement = getattr(tranche, "disbursement", None)
-        verified += total
-        if tranche.status != TrancheStatus.OPEN:
-            approved += total
-        if disbursement is not None:
-            paid += disbursement.amount
-        if due_next is None and tranche.status == TrancheStatus.OPEN:
+        is_open = amounts.add_tranche(
+            status=tranche.status, total=total, paid=disbursement.amount if disbursement is not None else None
+        )
+        if due_next is None and is_open:
             due_next = {"tranche": tranche.code, "due_date": tranche.due_date, "total": money(total, currency)}
         rendered.append(
             {
@@ -259,16 +258,16 @@ def schedule_data(
                 "lines": by_tranche[tranche.pk],
             }
         )
-    cap_remaining = None if contract.cap_total is None else contract.cap_total - verified
+    cap_remaining = None if contract.cap_total is None else contract.cap_total - amounts.verified
     return {
         "contract": contract.pk,
         "reference": contract.reference,
         "currency": currency,
         "tranches": rendered,
         "totals": {
-            "verified": money(verified, currency),
-            "approved": money(approved, currency),
-            "paid": money(paid, currency),
+            "verified": money(amounts.verified, currency),
+            "approved": money(amounts.approved, currency),
+            "paid": money(amounts.paid, currency),
             "due_next": due_next,
             "cap_remaining": money(cap_remaining, currency),
         },

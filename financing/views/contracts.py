@@ -107,7 +107,7 @@ def _int(value: str | None) -> int | None:
 
 def _add_bar(contract: Any) -> None:
     """The progress bar's parts: paid, approved and not yet paid, due in open tranches; against the cap."""
-    contract.awaiting_payment = max(contract.approved - contract.paid, Decimal(0))
+    contract.awaiting_payment = selectors.awaiting_payment(approved=contract.approved, paid=contract.paid)
     contract.bar_scale = contract.cap_total or max(contract.verified, contract.paid, Decimal(0))
     contract.cap_left = None if contract.cap_total is None else contract.cap_total - contract.verified
     contract.cap_used = contract.verified / contract.cap_total if contract.cap_total else None
@@ -277,19 +277,11 @@ def _disbursement_form(tranche: Tranche, *, currency: str, data: Any = None) -> 
     return DisbursementForm(data, currency=currency, prefix=f"t{tranche.pk}", initial=initial)
 
 
-@dataclass
-class Totals:
+@dataclass(kw_only=True)
+class Totals(selectors.ScheduleAmounts):
     currency: str
     cap_total: Decimal | None
-    verified: Decimal = Decimal(0)
-    due: Decimal = Decimal(0)
-    approved: Decimal = Decimal(0)
-    paid: Decimal = Decimal(0)
     next_open: Tranche | None = None
-
-    @property
-    def awaiting_payment(self) -> Decimal:
-        return max(self.approved - self.paid, Decimal(0))
 
     @property
     def scale(self) -> Decimal:
@@ -303,16 +295,12 @@ class Totals:
 def _totals(contract: RbfContract, tranches: Sequence[Tranche]) -> Totals:
     totals = Totals(currency=contract.currency, cap_total=contract.cap_total)
     for tranche in tranches:
-        totals.verified += tranche.total
-        if tranche.status == TrancheStatus.OPEN:
-            totals.due += tranche.total
-            if totals.next_open is None:
-                totals.next_open = tranche
-        else:
-            totals.approved += tranche.total
         disbursement = getattr(tranche, "disbursement", None) if tranche.status == TrancheStatus.PAID else None
-        if disbursement is not None:
-            totals.paid += disbursement.amount
+        is_open = totals.add_tranche(
+            status=tranche.status, total=tranche.total, paid=disbursement.amount if disbursement else None
+        )
+        if is_open and totals.next_open is None:
+            totals.next_open = tranche
     return totals
 
 
