@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db.models import Count, DateField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django_countries import countries
@@ -33,7 +33,7 @@ from financing.models import ClaimStatus, OutcomeClaim, PaymentLine, RbfContract
 from pilots.models import Pilot
 from pilots.querysets import tenancy_of
 from recruitment.models import FeeReport, Recruiter, RecruiterAssignment
-from recruitment.selectors import RETENTION_DAYS, Amounts, WorkerFigures
+from recruitment.selectors import Amounts, WorkerFigures, retention_counts
 from workers.models import Employment, Worker
 from workers.stages import EXIT_FROM, EXITS, PATH, Stage
 
@@ -111,8 +111,7 @@ def _worker_figures(*, by: Dimension, pilot_ids: list[int] | None, today: dateti
     for row in by_stage.order_by():
         figures[row[key]].workers_by_stage[row["current_stage"]] = row["n"]
 
-    # The scorecard's rule: eligible, a worker with an employment that started RETENTION_DAYS or more ago;
-    # retained, one with such an employment that had no end before its day RETENTION_DAYS.
+    # The scorecard's retention rule (recruitment.selectors.retention_counts), by pilot or by recruiter.
     employments = Employment.objects.filter(**of_pilots("job_opening__pilot_id"))
     if by == "pilot":
         key = "job_opening__pilot_id"
@@ -120,20 +119,8 @@ def _worker_figures(*, by: Dimension, pilot_ids: list[int] | None, today: dateti
         # The same employments (a worker's jobs are in its own pilot), said of the worker too: then PostgreSQL
         # reads only these pilots' workers, through their index, to learn their recruiters.
         key, employments = "worker__recruiter_id", employments.filter(**of_pilots("worker__pilot_id"))
-    day_n = ExpressionWrapper(F("start_date") + datetime.timedelta(days=RETENTION_DAYS), output_field=DateField())
-    retention = (
-        employments.filter(start_date__lte=today - datetime.timedelta(days=RETENTION_DAYS))
-        .annotate(day_n=day_n)
-        .values(key)
-        .annotate(
-            eligible=Count("worker_id", distinct=True),
-            retained=Count("worker_id", distinct=True, filter=Q(end_date__isnull=True) | Q(end_date__gte=F("day_n"))),
-        )
-        .order_by()
-    )
-    for row in retention:
-        entry = figures[row[key]]
-        entry.retention_eligible, entry.retention_retained = row["eligible"], row["retained"]
+    for value, eligible, retained in retention_counts(employments, key=key, today=today):
+        figures[value].retention_eligible, figures[value].retention_retained = eligible, retained
 
     key = f"worker__{by}_id"
     fees = FeeReport.objects.filter(**of_pilots("worker__pilot_id"), amount__gt=0).values(key)

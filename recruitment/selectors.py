@@ -33,6 +33,7 @@ The dashboard's pages add ``scorecard_recruiters`` (which recruiters a viewer ma
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -138,6 +139,29 @@ class Scorecard(WorkerFigures):
     amounts: dict[str, Amounts] = field(default_factory=dict)
 
 
+def retention_counts(
+    employments: QuerySet[Employment], *, key: str, today: datetime.date
+) -> Iterator[tuple[Any, int, int]]:
+    """The 180-day retention rule over ``employments``, grouped by ``key``: ``(key's value, eligible, retained)``.
+
+    Eligible: workers with an employment that started ``RETENTION_DAYS`` or more ago. Retained: those with
+    such an employment that had no end before its day ``RETENTION_DAYS``. One ``GROUP BY``.
+    """
+    day_n = ExpressionWrapper(F("start_date") + datetime.timedelta(days=RETENTION_DAYS), output_field=DateField())
+    rows = (
+        employments.filter(start_date__lte=today - datetime.timedelta(days=RETENTION_DAYS))
+        .annotate(day_n=day_n)
+        .values(key)
+        .annotate(
+            eligible=Count("worker_id", distinct=True),
+            retained=Count("worker_id", distinct=True, filter=Q(end_date__isnull=True) | Q(end_date__gte=F("day_n"))),
+        )
+        .order_by()
+    )
+    for row in rows:
+        yield row[key], row["eligible"], row["retained"]
+
+
 def recruiter_scorecards(
     *,
     recruiters: list[Recruiter] | None = None,
@@ -170,21 +194,9 @@ def recruiter_scorecards(
     for row in stages.annotate(n=Count("id")).order_by():
         cards[row["recruiter_id"]].workers_by_stage[row["current_stage"]] = row["n"]
 
-    day_n = ExpressionWrapper(F("start_date") + datetime.timedelta(days=RETENTION_DAYS), output_field=DateField())
-    cutoff = today - datetime.timedelta(days=RETENTION_DAYS)
-    retention = (
-        Employment.objects.filter(worker__recruiter_id__in=ids, start_date__lte=cutoff)
-        .annotate(day_n=day_n)
-        .values("worker__recruiter_id")
-        .annotate(
-            eligible=Count("worker_id", distinct=True),
-            retained=Count("worker_id", distinct=True, filter=Q(end_date__isnull=True) | Q(end_date__gte=F("day_n"))),
-        )
-        .order_by()
-    )
-    for row in retention:
-        card = cards[row["worker__recruiter_id"]]
-        card.retention_eligible, card.retention_retained = row["eligible"], row["retained"]
+    employments = Employment.objects.filter(worker__recruiter_id__in=ids)
+    for recruiter_id, eligible, retained in retention_counts(employments, key="worker__recruiter_id", today=today):
+        cards[recruiter_id].retention_eligible, cards[recruiter_id].retention_retained = eligible, retained
 
     fees = FeeReport.objects.filter(recruiter_id__in=ids, amount__gt=0)
     for row in fees.values("recruiter_id").annotate(n=Count("worker_id", distinct=True)).order_by():
