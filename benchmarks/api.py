@@ -58,9 +58,10 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from benchmarks.import_workers import rows as import_rows  # noqa: E402
+from benchmarks.world import seed_demo_world  # noqa: E402
 from financing.models import ContractStatus, MetricKind, OutcomeMetric, PaymentLine, RbfContract  # noqa: E402
 from financing.services import schedule_recompute  # noqa: E402
-from pilots.demo import LOGIN_RECRUITER, ORGANISATIONS, seed_demo  # noqa: E402
+from pilots.demo import LOGIN_RECRUITER, ORGANISATIONS  # noqa: E402
 from pilots.models import Organisation, User  # noqa: E402
 from pilots.tokens import api_token_create  # noqa: E402
 from recruitment.models import Recruiter, RecruiterAssignment  # noqa: E402
@@ -299,14 +300,7 @@ def main() -> None:
     server = None
     try:
         print(f"database: {test_db} (scratch, dropped at the end)")
-        started = time.perf_counter()
-
-        def progress(done: int, total: int) -> None:
-            if done == total or done % 20_000 == 0:
-                print(f"  seeding: {done:,} / {total:,} workers  ({time.perf_counter() - started:.0f} s)", flush=True)
-
-        seed_demo(workers=args.workers, progress=progress)
-        print(f"seeded the demo world, {Worker.objects.count():,} workers, in {time.perf_counter() - started:.1f} s")
+        seed_demo_world(args.workers)
         started = time.perf_counter()
         contract_id = seed_schedule(args.lines)
         lines = PaymentLine.objects.filter(tranche__contract_id=contract_id).count()

@@ -37,8 +37,8 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from benchmarks.world import seed_demo_world  # noqa: E402
 from financing.models import ClaimStatus, OutcomeClaim, RbfContract  # noqa: E402
-from pilots.demo import seed_demo  # noqa: E402
 from pilots.models import User  # noqa: E402
 from workers.models import Worker  # noqa: E402
 
@@ -71,17 +71,7 @@ def main() -> None:
     test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         print(f"database: {test_db} (scratch, dropped at the end)")
-        started = time.perf_counter()
-
-        def progress(done: int, total: int) -> None:
-            if done == total or done % 20_000 == 0:
-                print(f"  seeding: {done:,} / {total:,} workers  ({time.perf_counter() - started:.0f} s)", flush=True)
-
-        seed_demo(workers=args.workers, progress=progress)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-        total = Worker.objects.count()
-        print(f"seeded the demo world, {total:,} workers, in {time.perf_counter() - started:.1f} s")
+        total = seed_demo_world(args.workers)
 
         busiest = Worker.objects.values("pilot_id").annotate(n=Count("id")).order_by("-n", "pilot_id").first()
         contract = RbfContract.objects.filter(pilot_id=busiest["pilot_id"]).order_by("pk").first()
