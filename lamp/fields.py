@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 
 from lamp.currencies import CURRENCY_CHOICES
+from lamp.masking import mask_tail
 
 # Three decimals hold the minor unit of every ISO 4217 currency in use (KWD, BHD, OMR have three);
 # amounts are rounded to their own currency's exponent by the services that compute them.
@@ -68,8 +69,6 @@ class MaskedCopyField(models.CharField):
         return name, path, args, kwargs
 
     def masked(self, value: str | None) -> str:
-        from lamp.masking import mask_tail
-
         return mask_tail(value, visible=self.visible)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:

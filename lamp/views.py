@@ -5,8 +5,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
-from lamp.access import RECRUITER, STAFF, dashboard_page, tenancy_kind
-from pilots.querysets import tenancy_of
+from lamp.access import RECRUITER, STAFF, dashboard_page
 from recruitment.models import Recruiter
 
 
@@ -25,7 +24,7 @@ class LoginView(auth_views.LoginView):
 @dashboard_page(STAFF, "funder", RECRUITER)
 def home(request: HttpRequest) -> HttpResponse:
     """Staff and funders start on the overview; a recruiter on its own scorecard."""
-    if tenancy_kind(tenancy_of(request.user)) == RECRUITER:
+    if request.tenancy_kind == RECRUITER:  # set by dashboard_page
         recruiter = Recruiter.objects.filter(organisation_id=request.user.organisation_id).only("pk").first()
         if recruiter is not None:
             return redirect("recruitment:scorecard", pk=recruiter.pk)
