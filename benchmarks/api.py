@@ -61,9 +61,9 @@ from benchmarks.import_workers import rows as import_rows  # noqa: E402
 from benchmarks.world import seed_demo_world  # noqa: E402
 from financing.models import ContractStatus, MetricKind, OutcomeMetric, PaymentLine, RbfContract  # noqa: E402
 from financing.services import schedule_recompute  # noqa: E402
-from pilots.demo import LOGIN_RECRUITER, ORGANISATIONS  # noqa: E402
+from lamp.tokens import api_token_create  # noqa: E402
 from pilots.models import Organisation, User  # noqa: E402
-from pilots.tokens import api_token_create  # noqa: E402
+from programme.demo import LOGIN_RECRUITER, ORGANISATIONS  # noqa: E402
 from recruitment.models import Recruiter, RecruiterAssignment  # noqa: E402
 from workers.imports import import_workers  # noqa: E402
 from workers.models import Worker  # noqa: E402

@@ -9,7 +9,7 @@ import time
 
 from django.db import connection
 
-from pilots.demo import seed_demo
+from programme.demo import seed_demo
 from workers.models import Worker
 
 

@@ -31,6 +31,8 @@ from financing.models import (
 )
 from lamp.admin_utils import ReadOnlyTabularInline
 from lamp.currencies import format_money
+from workers import admin as workers_admin
+from workers.models import Worker
 
 
 def _apply(
@@ -470,3 +472,21 @@ class ScheduleStateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: ScheduleState | None = None) -> bool:
         return False
+
+
+class WorkerClaimInline(ReadOnlyTabularInline):
+    model = OutcomeClaim
+    fields = ("metric", "unit", "achieved_on", "status", "verified_on", "rejection_reason", "reversal_reason")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutcomeClaim]:
+        return super().get_queryset(request).select_related("metric__contract", "worker")
+
+
+admin.site.unregister(Worker)
+
+
+@admin.register(Worker)
+class WorkerAdmin(workers_admin.WorkerAdmin):
+    """A worker's page, with the outcome claims made for them after their own records."""
+
+    inlines = (*workers_admin.WorkerAdmin.inlines, WorkerClaimInline)

@@ -1,4 +1,4 @@
-"""Tenancy of contracts, claims and schedules (see ``pilots.querysets``), and the schedule's aggregates.
+"""Tenancy of contracts, claims and schedules (see ``lamp.tenancy``), and the schedule's aggregates.
 
 A recruiter sees the contracts it provides with their metrics, tranches, lines and disbursements, and
 the claims about its own workers under those contracts. A funder sees the contracts it pays and the
@@ -14,7 +14,7 @@ from django.db.models import Sum, Value
 from django.db.models.functions import Coalesce
 
 from lamp.fields import MoneyField
-from pilots.querysets import TenantQuerySet, tenancy_of
+from lamp.tenancy import TenantQuerySet, tenancy_of
 
 
 class RbfContractQuerySet(TenantQuerySet):

@@ -42,10 +42,10 @@ from financing.models import (
     TrancheStatus,
     Verification,
 )
+from financing.verification import RULES, worker_facts
 from lamp.currencies import format_money, quantize
 from lamp.fields import MoneyField
-from recruitment.models import FeeCategory
-from workers.models import Evidence
+from workers.models import Evidence, FeeCategory
 
 
 def awaiting_payment(*, approved: Decimal, paid: Decimal) -> Decimal:
@@ -351,8 +351,6 @@ def queue_items(
     latest review; where some are not in review, the automatic rules' facts of their workers as of
     ``today`` (five more queries, whatever the number of claims).
     """
-    from financing.verification import RULES, worker_facts  # verification imports services, which import us
-
     rows = list(_queue_rows(_page_of(claims, order=QUEUE_ORDER, offset=offset, limit=limit)))
     unsettled = [claim for claim in rows if claim.review is None]
     today = today or timezone.localdate()

@@ -11,6 +11,7 @@ import csv
 import datetime
 import hashlib
 import io
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from financing.models import (
     Decision,
     Disbursement,
     LineKind,
+    MetricKind,
     OutcomeClaim,
     OutcomeMetric,
     PaymentLine,
@@ -40,10 +42,13 @@ from financing.models import (
     VerificationMethod,
 )
 from financing.selectors import contract_terms, verified_claims
+from financing.verification import RULES, Answer, worker_facts
 from lamp.currencies import quantize
 from lamp.history import acting_as
 from pilots.models import User
-from workers.models import Worker
+from workers.models import FeeReport, Worker
+
+logger = logging.getLogger(__name__)
 
 FROZEN = (TrancheStatus.APPROVED, TrancheStatus.PAID)
 
@@ -302,18 +307,65 @@ def schedule_recompute_on_commit(*, contract_id: int) -> None:
     transaction.on_commit(lambda: schedule_recompute_task.delay(contract_id))
 
 
-def verification_on_commit(*, worker_id: int) -> None:
-    """Re-run automatic verification, once this transaction commits, for each contract in which the
-    worker has a claim waiting: new facts about a worker may settle it."""
+def verification_on_commit(*, worker_ids: Iterable[int]) -> None:
+    """Re-run automatic verification, once this transaction commits, for each contract in which one of the
+    workers has a claim waiting: new facts about a worker may settle it."""
     from financing.tasks import verify_pending_claims_task
 
     contract_ids = set(
-        OutcomeClaim.objects.filter(worker_id=worker_id, status=ClaimStatus.CLAIMED, in_review=False).values_list(
-            "metric__contract_id", flat=True
-        )
+        OutcomeClaim.objects.filter(
+            worker_id__in=list(worker_ids), status=ClaimStatus.CLAIMED, in_review=False
+        ).values_list("metric__contract_id", flat=True)
     )
     for contract_id in sorted(contract_ids):
         transaction.on_commit(lambda contract_id=contract_id: verify_pending_claims_task.delay(contract_id))
+
+
+def worker_facts_changed(*, worker_ids: Iterable[int], fee_reported: bool = False) -> None:
+    """What follows from new facts about workers (announced by ``workers`` after commit): a fee reported
+    is a finding against a verified ``ZERO_FEE`` outcome (``fee_findings_apply``, in a task), and any new
+    fact may settle a claim that waits (automatic verification of their contracts)."""
+    from financing.tasks import fee_findings_apply_task
+
+    ids = sorted(set(worker_ids))
+    if fee_reported:
+        transaction.on_commit(lambda: fee_findings_apply_task.delay(ids))
+    verification_on_commit(worker_ids=ids)
+
+
+def fee_findings_apply(*, worker_ids: Iterable[int]) -> int:
+    """Reverse each verified ``ZERO_FEE`` outcome of these workers that a fee on record contradicts; how many.
+
+    The same reading as the ``ZERO_FEE`` rule: a fee above zero paid to the worker's recruiter, whoever the
+    contract pays. The reason names the latest such fee; what the claim was paid comes back through the
+    schedule (a clawback). Safe to run twice: a reversed claim is not verified any more.
+    """
+    ids = list(worker_ids)
+    recruiter_of = dict(Worker.objects.filter(pk__in=ids).values_list("pk", "recruiter_id"))
+    latest: dict[int, FeeReport] = {}
+    for report in FeeReport.objects.filter(worker_id__in=ids, amount__gt=0).order_by("reported_at", "id"):
+        if report.recruiter_id == recruiter_of.get(report.worker_id):
+            latest[report.worker_id] = report
+    claims = OutcomeClaim.objects.filter(
+        worker_id__in=list(latest), status=ClaimStatus.VERIFIED, metric__kind=MetricKind.ZERO_FEE
+    ).order_by("id")
+    reversed_ = 0
+    for claim in claims:
+        report = latest[claim.worker_id]
+        claim_reverse(
+            claim=claim,
+            user=None,
+            rule=MetricKind.ZERO_FEE,
+            reason=f"Fee reported after verification: {report.get_category_display()}, {report.amount_display}.",
+            facts={
+                "fee_report": report.pk,
+                "category": report.category,
+                "amount": str(report.amount),
+                "currency": report.currency,
+            },
+        )
+        reversed_ += 1
+    return reversed_
 
 
 # --- Claims and their verification --------------------------------------------------------------------
@@ -580,3 +632,64 @@ def disbursement_record(
         tranche.status = TrancheStatus.PAID
         tranche.save(update_fields=["status"])
         return disbursement
+
+
+# --- Automatic verification: the rules of ``financing.verification`` applied --------------------------
+
+
+@dataclass
+class VerificationRun:
+    verified: int = 0
+    review: int = 0
+    waiting: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"verified": self.verified, "review": self.review, "waiting": self.waiting}
+
+
+def verify_pending_claims(*, contract_id: int, today: datetime.date | None = None) -> VerificationRun:
+    """Apply the automatic rules to the contract's claims that wait for a decision (not those in review).
+
+    Safe to run again: a verified claim is not pending any more, and a claim sent to review with
+    the same facts is not sent twice.
+    """
+    today = today or timezone.localdate()
+    run = VerificationRun()
+    pending = list(
+        OutcomeClaim.objects.filter(metric__contract_id=contract_id, status=ClaimStatus.CLAIMED, in_review=False)
+        .select_related("metric")
+        .order_by("id")
+    )
+    for batch_start in range(0, len(pending), 2_000):
+        batch = pending[batch_start : batch_start + 2_000]
+        facts = worker_facts(worker_ids={claim.worker_id for claim in batch}, today=today)
+        for claim in batch:
+            rule = RULES[claim.metric.kind]
+            verdict = rule(facts[claim.worker_id], today=today, retention_days=claim.metric.retention_days)
+            if verdict.answer == Answer.VERIFY:
+                try:
+                    claim_verify(
+                        claim=claim,
+                        user=None,
+                        verified_on=today,
+                        rule=claim.metric.kind,
+                        reason=verdict.reason,
+                        facts=verdict.facts,
+                        recompute=False,
+                    )
+                except ValidationError as refused:
+                    # e.g. a claim dated after today: it stays claimed; the rest of the run goes on.
+                    logger.warning("claim %s not verified: %s", claim.pk, "; ".join(refused.messages))
+                    run.waiting += 1
+                    continue
+                run.verified += 1
+            elif verdict.answer == Answer.REVIEW:
+                claim_send_to_review(
+                    claim=claim, rule=claim.metric.kind, reason=verdict.reason, facts=verdict.facts
+                )
+                run.review += 1
+            else:
+                run.waiting += 1
+    if run.verified:
+        schedule_recompute_on_commit(contract_id=contract_id)  # once for the run, not per claim
+    return run

@@ -9,7 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from financing import services, verification
+from financing import services
 from financing.models import ContractStatus, RbfContract
 
 TRANSIENT = (OperationalError, InterfaceError)
@@ -30,7 +30,13 @@ def schedule_recompute_task(contract_id: int) -> dict[str, int]:
 
 @shared_task(acks_late=True, **RETRY)
 def verify_pending_claims_task(contract_id: int) -> dict[str, int]:
-    return verification.verify_pending_claims(contract_id=contract_id).as_dict()
+    return services.verify_pending_claims(contract_id=contract_id).as_dict()
+
+
+@shared_task(acks_late=True, **RETRY)
+def fee_findings_apply_task(worker_ids: list[int]) -> int:
+    """Reverse the verified zero-fee outcomes that fees newly reported about these workers contradict."""
+    return services.fee_findings_apply(worker_ids=worker_ids)
 
 
 @shared_task(acks_late=True, **RETRY)

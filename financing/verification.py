@@ -3,8 +3,8 @@
 A rule gives one of three answers for a claim: the outcome holds (verify it), not yet (leave it
 claimed: day N is not reached, the attestation has not arrived), or the evidence disagrees (send it
 to the staff review queue with the facts for and against). The rules are pure functions of a
-worker's facts; ``verify_pending_claims`` gathers the facts for a whole contract in a few queries
-and applies the answers through the claim services.
+worker's facts, and ``worker_facts`` reads the facts of many workers in a few queries. This module
+reads and decides; it writes nothing: ``financing.services.verify_pending_claims`` applies the answers.
 """
 
 from __future__ import annotations
@@ -18,14 +18,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.utils import timezone
-
-from financing import services
-from financing.models import ClaimStatus, MetricKind, OutcomeClaim
-from recruitment.models import FeeReport
-from workers.models import Employment, Evidence, EvidenceKind, TrainingEnrollment, Worker
-from workers.stages import Stage
+from financing.models import MetricKind
+from pilots.stages import Stage
+from workers.models import Employment, Evidence, EvidenceKind, FeeReport, TrainingEnrollment, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -159,64 +154,6 @@ RULES: dict[str, Callable[..., Verdict]] = {
     MetricKind.TRAINED: trained,
     MetricKind.MANUAL: manual,
 }
-
-
-@dataclass
-class VerificationRun:
-    verified: int = 0
-    review: int = 0
-    waiting: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"verified": self.verified, "review": self.review, "waiting": self.waiting}
-
-
-def verify_pending_claims(*, contract_id: int, today: datetime.date | None = None) -> VerificationRun:
-    """Apply the automatic rules to the contract's claims that wait for a decision (not those in review).
-
-    Safe to run again: a verified claim is not pending any more, and a claim sent to review with
-    the same facts is not sent twice.
-    """
-    today = today or timezone.localdate()
-    run = VerificationRun()
-    pending = list(
-        OutcomeClaim.objects.filter(metric__contract_id=contract_id, status=ClaimStatus.CLAIMED, in_review=False)
-        .select_related("metric")
-        .order_by("id")
-    )
-    for batch_start in range(0, len(pending), 2_000):
-        batch = pending[batch_start : batch_start + 2_000]
-        facts = worker_facts(worker_ids={claim.worker_id for claim in batch}, today=today)
-        for claim in batch:
-            rule = RULES[claim.metric.kind]
-            verdict = rule(facts[claim.worker_id], today=today, retention_days=claim.metric.retention_days)
-            if verdict.answer == Answer.VERIFY:
-                try:
-                    services.claim_verify(
-                        claim=claim,
-                        user=None,
-                        verified_on=today,
-                        rule=claim.metric.kind,
-                        reason=verdict.reason,
-                        facts=verdict.facts,
-                        recompute=False,
-                    )
-                except ValidationError as refused:
-                    # e.g. a claim dated after today: it stays claimed; the rest of the run goes on.
-                    logger.warning("claim %s not verified: %s", claim.pk, "; ".join(refused.messages))
-                    run.waiting += 1
-                    continue
-                run.verified += 1
-            elif verdict.answer == Answer.REVIEW:
-                services.claim_send_to_review(
-                    claim=claim, rule=claim.metric.kind, reason=verdict.reason, facts=verdict.facts
-                )
-                run.review += 1
-            else:
-                run.waiting += 1
-    if run.verified:
-        services.schedule_recompute_on_commit(contract_id=contract_id)  # once for the run, not per claim
-    return run
 
 
 def worker_facts(*, worker_ids: Iterable[int], today: datetime.date) -> dict[int, WorkerFacts]:

@@ -17,7 +17,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from pilots.querysets import Tenancy, tenancy_of
+from lamp.tenancy import Tenancy, tenancy_of
 
 STAFF = "staff"
 FUNDER = "funder"

@@ -19,10 +19,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from financing.api.views import ClaimViewSet, ContractViewSet
 from pilots.api.views import JobOpeningViewSet, PilotViewSet
-from recruitment.api.scorecard import ScorecardViewSet
-from recruitment.api.views import FeeReportViewSet
+from programme.api.views import ScorecardViewSet
 from workers.api.imports import WorkerImportView
-from workers.api.views import WorkerViewSet
+from workers.api.views import FeeReportViewSet, WorkerViewSet
 
 router = DefaultRouter()
 router.register("contracts", ContractViewSet, basename="contract")
@@ -35,7 +34,6 @@ router.register("fee-reports", FeeReportViewSet, basename="fee-report")
 
 # Before the router's URLs, so that "import" is not taken for a worker's id.
 urlpatterns = [path("workers/import/", WorkerImportView.as_view(), name="worker-import"), *router.urls]
-
 
 def field_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]:
     """Flatten DRF's nested error detail into ``[{"field": path, "message": text}]``."""
@@ -54,7 +52,6 @@ def field_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]:
             errors += field_errors(value, f"{prefix}[{index}]" if nested else prefix)
         return errors
     return [{"field": prefix or None, "message": str(detail)}]
-
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     # Django's own exceptions become DRF's here, not only inside DRF's handler, so that their message
@@ -75,7 +72,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         summary = str(detail)
     response.data = {"detail": summary, "errors": errors}
     return response
-
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """The site's 404 page (``handler404``): under ``/api/`` a URL that no route matches answers in the

@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
-from pilots.models import ApiToken, User
-from pilots.tokens import TokenRefused, api_token_authenticate
+from lamp.models import ApiToken
+from lamp.tokens import TokenRefused, api_token_authenticate
 
 KEYWORDS = (b"bearer", b"token")  # "Token" too: what DRF's own token scheme and many clients send
 
@@ -25,7 +26,7 @@ class TokenAuthentication(BaseAuthentication):
     falling back to the session: a client that sends a token means to be that token.
     """
 
-    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
+    def authenticate(self, request: Request) -> tuple[AbstractUser, ApiToken] | None:
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() not in KEYWORDS:
             return None

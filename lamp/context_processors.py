@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from lamp.access import tenancy_kind
-from pilots.querysets import tenancy_of
+from lamp.tenancy import tenancy_of
 
 
 def dashboard(request: HttpRequest) -> dict[str, object]:

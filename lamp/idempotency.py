@@ -18,7 +18,7 @@ again. Records older than ``IDEMPOTENCY_TTL_HOURS`` (24 by default) no longer co
 replacing the old row.
 
 Purge: ``idempotency_records_purge`` deletes the records that no longer count, once a day (the beat entry
-``purge-idempotency-records``, 03:15 UTC, runs ``pilots.tasks.purge_idempotency_records_task``) or from the
+``purge-idempotency-records``, 03:15 UTC, runs ``lamp.tasks.purge_idempotency_records_task``) or from the
 shell (``manage.py purge_idempotency_records [--older-than HOURS]``). The retention is the TTL itself: a kept
 answer may hold a worker's personal data in full, so it is not kept once it can no longer be replayed, and
 never purged sooner, which would let a retry inside the window write twice. A longer retention may be asked
@@ -45,7 +45,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from pilots.models import IdempotencyRecord
+from lamp.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

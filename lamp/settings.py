@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "recruitment",
     "workers",
     "financing",
+    # The top layer: pages, API answers and the demo world that combine the apps above.
+    "programme",
     # The project package itself: the dashboard's layout helpers, template tags and vendored assets.
     "lamp",
 ]
@@ -113,7 +115,7 @@ ROOT_URLCONF = "lamp.urls"
 WSGI_APPLICATION = "lamp.wsgi.application"
 AUTH_USER_MODEL = "pilots.User"
 # Django's backend, with the user's organisation loaded in the same query (every page names it).
-AUTHENTICATION_BACKENDS = ["lamp.auth_backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["pilots.auth_backends.ModelBackend"]
 
 TEMPLATES = [
     {
@@ -191,7 +193,7 @@ CELERY_BEAT_SCHEDULE = {
     # The kept answers of Idempotency-Key requests, once they no longer count (IDEMPOTENCY_TTL_HOURS, 24 by
     # default): they may hold personal data. See lamp.idempotency.
     "purge-idempotency-records": {
-        "task": "pilots.tasks.purge_idempotency_records_task",
+        "task": "lamp.tasks.purge_idempotency_records_task",
         "schedule": crontab(hour=3, minute=15),
     },
 }

@@ -4,19 +4,20 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from lamp import views
+from programme import views as programme_views
 
 admin.site.site_header = "LaMP pilot platform"
 admin.site.site_title = "LaMP admin"
 admin.site.index_title = "Pilots, partners, workers and results-based financing"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", programme_views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("pilots/", include("pilots.urls")),
+    # Pages that combine the apps: the overview, pilot pages, a worker's page and the scorecards.
+    path("", include("programme.urls")),
     path("workers/", include("workers.urls")),
     path("", include("financing.urls")),
-    path("recruiters/", include("recruitment.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("lamp.api")),

@@ -1,16 +1,23 @@
-"""Admin for recruiters, their assignments to pilots and the fees workers report having paid."""
+"""Admin for recruiters and their assignments to pilots.
+
+The pages of ``pilots`` show what this app keeps about their records: a recruiter organisation's profile,
+and a pilot's recruiter assignments. This module extends the pilots admin classes to add them (it may
+import ``pilots``; ``pilots`` never imports it).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Field
+from django.db.models import Field, QuerySet
 from django.http import HttpRequest
 from django_countries.filters import CountryFilter
 
-from lamp.admin_utils import ChoiceArrayMixin, CurrentUserInitialMixin
-from recruitment.models import FeeReport, Recruiter, RecruiterAssignment
+from lamp.admin_utils import ChoiceArrayMixin
+from pilots import admin as pilots_admin
+from pilots.models import Organisation, OrganisationKind, Pilot
+from recruitment.models import Recruiter, RecruiterAssignment
 
 
 class RecruiterListFilter(admin.RelatedFieldListFilter):
@@ -53,36 +60,43 @@ class RecruiterAssignmentAdmin(admin.ModelAdmin):
     autocomplete_fields = ("recruiter", "pilot")
 
 
-@admin.register(FeeReport)
-class FeeReportAdmin(CurrentUserInitialMixin, admin.ModelAdmin):
-    list_display = ("worker", "recruiter", "category", "amount_with_currency", "paid_on", "source", "reported_at")
-    list_filter = ("category", "source", "recovered_by_wage_deduction", ("recruiter", RecruiterListFilter))
-    list_select_related = ("worker", "recruiter__organisation")
-    search_fields = ("worker__given_names", "worker__family_names", "recruiter__organisation__name", "paid_to")
-    ordering = ("-reported_at", "-id")
-    date_hierarchy = "reported_at"
-    autocomplete_fields = ("worker", "recruiter", "reported_by")
-    readonly_fields = ("reported_at",)
-    initial_user_fields = ("reported_by",)
-    fieldsets = (
-        (None, {"fields": ("worker", "recruiter", "source")}),
-        (
-            "The fee",
-            {
-                "fields": (
-                    "category",
-                    "amount",
-                    "currency",
-                    "paid_to",
-                    "paid_on",
-                    "recovered_by_wage_deduction",
-                    "note",
-                )
-            },
-        ),
-        ("Record", {"fields": ("reported_by", "reported_at")}),
-    )
+class RecruiterProfileInline(ChoiceArrayMixin, admin.StackedInline):
+    model = Recruiter
+    can_delete = False
+    max_num = 1
+    verbose_name = "recruiter profile"
+    verbose_name_plural = "recruiter profile"
 
-    @admin.display(description="amount", ordering="amount")
-    def amount_with_currency(self, obj: FeeReport) -> str:
-        return obj.amount_display
+
+class RecruiterAssignmentInline(admin.TabularInline):
+    model = RecruiterAssignment
+    extra = 0
+    autocomplete_fields = ("recruiter",)
+    fields = ("recruiter", "quota", "assigned_on")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RecruiterAssignment]:
+        return super().get_queryset(request).select_related("recruiter__organisation", "pilot")
+
+
+admin.site.unregister(Organisation)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(pilots_admin.OrganisationAdmin):
+    """An organisation's page, with the recruiter profile of a recruiter organisation."""
+
+    def get_inlines(self, request: HttpRequest, obj: Organisation | None) -> list[type[admin.StackedInline]]:
+        # Only a recruiter organisation has a recruiter profile; it appears once the kind is saved.
+        if obj is not None and obj.kind == OrganisationKind.RECRUITER:
+            return [RecruiterProfileInline]
+        return []
+
+
+admin.site.unregister(Pilot)
+
+
+@admin.register(Pilot)
+class PilotAdmin(pilots_admin.PilotAdmin):
+    """A pilot's page, with the recruiters assigned to it between its partners and its job openings."""
+
+    inlines = (pilots_admin.PilotPartnerInline, RecruiterAssignmentInline, pilots_admin.JobOpeningInline)

@@ -1,20 +1,15 @@
-"""Recruiters, their assignment to pilots, and the fees workers report having paid in recruitment."""
+"""The registry of recruiters: their licences, certifications, pledges and assignments to pilots."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django_countries.fields import CountryField
 
-from lamp.currencies import format_money
-from lamp.fields import CurrencyField, MoneyField
-from lamp.history import tracked
 from pilots.models import Organisation, OrganisationKind, Pilot
-from recruitment.querysets import FeeReportQuerySet, RecruiterAssignmentQuerySet, RecruiterQuerySet
+from recruitment.querysets import RecruiterAssignmentQuerySet, RecruiterQuerySet
 
 
 class Certification(models.TextChoices):
@@ -86,67 +81,3 @@ class RecruiterAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recruiter} → {self.pilot} (quota {self.quota})"
-
-
-class FeeCategory(models.TextChoices):
-    """ILO general principles and operational guidelines: recruitment fees and related costs."""
-
-    RECRUITMENT_FEE = "recruitment_fee", "Recruitment fee"
-    MEDICAL = "medical", "Medical costs"
-    INSURANCE = "insurance", "Insurance"
-    SKILLS_TESTS = "skills_tests", "Skills and qualification tests"
-    TRAINING = "training", "Training and orientation"
-    EQUIPMENT = "equipment", "Equipment"
-    TRAVEL_LODGING = "travel_lodging", "Travel and lodging"
-    ADMINISTRATIVE = "administrative", "Administrative (passports, visas, permits, documents)"
-    ILLEGITIMATE = "illegitimate", "Illegitimate costs (bribes, kickbacks, deposits, bonds)"
-    OTHER = "other", "Other"
-
-
-class FeeSource(models.TextChoices):
-    WORKER_SURVEY = "worker_survey", "Worker survey"
-    RECRUITER = "recruiter", "Recruiter"
-    STAFF = "staff", "Program staff"
-
-
-@tracked
-class FeeReport(models.Model):
-    """A fee a worker paid in their recruitment. The pilots are zero-fee: any amount above 0 is a finding."""
-
-    worker = models.ForeignKey("workers.Worker", on_delete=models.PROTECT, related_name="fee_reports")
-    recruiter = models.ForeignKey(Recruiter, on_delete=models.PROTECT, related_name="fee_reports")
-    category = models.CharField(max_length=20, choices=FeeCategory.choices)
-    amount = MoneyField(validators=[MinValueValidator(0)])
-    currency = CurrencyField()
-    paid_to = models.CharField(max_length=200, blank=True, help_text="Who received the money, as reported.")
-    paid_on = models.DateField(null=True, blank=True)
-    recovered_by_wage_deduction = models.BooleanField(
-        default=False, help_text="Taken from the worker's wages: it counts as a fee all the same."
-    )
-    source = models.CharField(max_length=20, choices=FeeSource.choices)
-    reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reported_at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True)
-
-    objects = FeeReportQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-reported_at", "-id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=0), name="fee_report_amount_not_negative"),
-            models.CheckConstraint(condition=Q(category__in=FeeCategory.values), name="fee_report_category_valid"),
-            models.CheckConstraint(condition=Q(source__in=FeeSource.values), name="fee_report_source_valid"),
-        ]
-        indexes = [
-            models.Index(fields=["worker", "recruiter"]),
-            models.Index(fields=["recruiter", "category"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_category_display()}: {self.amount_display} paid by {self.worker}"
-
-    @property
-    def amount_display(self) -> str:
-        return format_money(self.amount, self.currency)

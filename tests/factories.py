@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from financing import models as fin
 from pilots import models as pil
+from pilots.stages import Stage
 from recruitment import models as rec
 from workers import models as wrk
-from workers.stages import Stage
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
@@ -193,15 +193,15 @@ class TrainingEnrollmentFactory(factory.django.DjangoModelFactory):
 
 class FeeReportFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = rec.FeeReport
+        model = wrk.FeeReport
 
     worker = factory.SubFactory(WorkerFactory)
     recruiter = factory.SelfAttribute("worker.recruiter")
-    category = rec.FeeCategory.RECRUITMENT_FEE
+    category = wrk.FeeCategory.RECRUITMENT_FEE
     amount = Decimal("1500.00")
     currency = "GTQ"
     paid_to = "Sub-agent in Huehuetenango"
-    source = rec.FeeSource.WORKER_SURVEY
+    source = wrk.FeeSource.WORKER_SURVEY
 
 
 class RbfContractFactory(factory.django.DjangoModelFactory):

@@ -23,15 +23,16 @@ from pghistory import config as pghistory_config
 from pghistory.models import Event
 
 from financing.models import RbfContract, ScheduleState, TrancheStatus
-from pilots.models import IdempotencyRecord, Organisation, OrganisationKind, Pilot, Role, Sector, User
-from pilots.tokens import api_token_create
+from lamp.models import IdempotencyRecord
+from lamp.tokens import api_token_create
+from pilots.models import Organisation, OrganisationKind, Pilot, Role, Sector, User
+from pilots.stages import Stage
 from tests import factories
 from workers.models import DuplicateFlag, DuplicateReason, JourneyEvent, Worker, identity_document_hash
-from workers.stages import Stage
 
 pytestmark = pytest.mark.django_db
 
-APPS = ("pilots", "recruitment", "workers", "financing")
+APPS = ("lamp", "pilots", "recruitment", "workers", "financing")
 
 # One factory per registered model: the object whose pages are opened.
 FACTORIES: dict[str, Callable[[], Model]] = {
@@ -41,8 +42,8 @@ FACTORIES: dict[str, Callable[[], Model]] = {
     "pilots.Pilot": factories.PilotFactory,
     "pilots.PilotPartner": factories.PilotPartnerFactory,
     "pilots.JobOpening": factories.JobOpeningFactory,
-    "pilots.ApiToken": lambda: api_token_create(user=factories.RecruiterUserFactory(), name="CRM sync")[0],
-    "pilots.IdempotencyRecord": lambda: IdempotencyRecord.objects.create(
+    "lamp.ApiToken": lambda: api_token_create(user=factories.RecruiterUserFactory(), name="CRM sync")[0],
+    "lamp.IdempotencyRecord": lambda: IdempotencyRecord.objects.create(
         user=factories.RecruiterUserFactory(),
         key="retry-1",
         method="POST",
@@ -53,7 +54,7 @@ FACTORIES: dict[str, Callable[[], Model]] = {
     ),
     "recruitment.Recruiter": factories.RecruiterFactory,
     "recruitment.RecruiterAssignment": factories.RecruiterAssignmentFactory,
-    "recruitment.FeeReport": factories.FeeReportFactory,
+    "workers.FeeReport": factories.FeeReportFactory,
     "workers.Worker": factories.WorkerFactory,
     "workers.Evidence": factories.EvidenceFactory,
     "workers.JourneyEvent": factories.JourneyEventFactory,
@@ -80,7 +81,7 @@ NO_ADD_PAGE = {
     "financing.Verification",
     "financing.Disbursement",
     "workers.DuplicateFlag",  # flagged by registration (workers.services.worker_register_unique)
-    "pilots.IdempotencyRecord",  # stored by the API (lamp.idempotency)
+    "lamp.IdempotencyRecord",  # stored by the API (lamp.idempotency)
 }
 # Every change to these is kept in history by database triggers (lamp.history.tracked).
 TRACKED = (
@@ -92,7 +93,7 @@ TRACKED = (
     "financing.PaymentLine",
     "financing.Disbursement",
     "workers.Employment",
-    "recruitment.FeeReport",
+    "workers.FeeReport",
 )
 NEVER_DELETED = (
     "financing.PaymentLine",
@@ -226,7 +227,7 @@ def test_worker_changelist_query_count_is_the_same_for_3_and_30_workers(admin_cl
     ("label", "make", "shown"),
     [
         ("pilots.JobOpening", lambda: factories.JobOpeningFactory(wage_amount=Decimal("16.5")), "USD 16.50"),
-        ("recruitment.FeeReport", lambda: factories.FeeReportFactory(amount=Decimal("1500")), "GTQ 1,500.00"),
+        ("workers.FeeReport", lambda: factories.FeeReportFactory(amount=Decimal("1500")), "GTQ 1,500.00"),
         (
             "financing.RbfContract",
             lambda: factories.RbfContractFactory(currency="EUR", cap_total=Decimal("250000")),
@@ -572,7 +573,7 @@ def test_open_tranche_can_be_edited(admin_client) -> None:
 @pytest.mark.parametrize(
     ("label", "field"),
     [
-        ("recruitment.FeeReport", "reported_by"),
+        ("workers.FeeReport", "reported_by"),
         ("workers.Evidence", "uploaded_by"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Admin for workers, their journey, employment, training and evidence.
+"""Admin for workers, their journey, employment, training, evidence and the fees they paid.
 
 Personal data stays masked in lists; the identity document number is never shown in clear, only replaced.
 Journey moves and registrations go through ``workers.services``: the admin never writes a stage itself.
@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django_countries.filters import CountryFilter
 
-from financing.models import OutcomeClaim
 from lamp.admin_utils import CurrentUserInitialMixin, ReadOnlyTabularInline, adopt_saved
 from pilots.models import User
 from recruitment.admin import RecruiterListFilter
@@ -28,6 +27,7 @@ from workers.models import (
     DuplicateReason,
     Employment,
     Evidence,
+    FeeReport,
     JourneyEvent,
     TrainingEnrollment,
     Worker,
@@ -144,14 +144,6 @@ class EvidenceInline(ReadOnlyTabularInline):
         return super().get_queryset(request).select_related("worker", "uploaded_by")
 
 
-class OutcomeClaimInline(ReadOnlyTabularInline):
-    model = OutcomeClaim
-    fields = ("metric", "unit", "achieved_on", "status", "verified_on", "rejection_reason", "reversal_reason")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[OutcomeClaim]:
-        return super().get_queryset(request).select_related("metric__contract", "worker")
-
-
 @admin.register(Worker)
 class WorkerAdmin(admin.ModelAdmin):
     form = WorkerForm
@@ -185,7 +177,8 @@ class WorkerAdmin(admin.ModelAdmin):
     ordering = ("family_names", "given_names", "id")
     date_hierarchy = "created_at"
     autocomplete_fields = ("pilot", "recruiter")
-    inlines = (JourneyEventInline, EmploymentInline, TrainingEnrollmentInline, EvidenceInline, OutcomeClaimInline)
+    # ``financing.admin`` adds the worker's outcome claims after these.
+    inlines = (JourneyEventInline, EmploymentInline, TrainingEnrollmentInline, EvidenceInline)
     fieldsets = (
         ("Person", {"fields": PERSON_FIELDS}),
         (
@@ -481,3 +474,38 @@ class DuplicateFlagAdmin(admin.ModelAdmin):
     def resolve(self, request: HttpRequest, queryset: QuerySet[DuplicateFlag]) -> None:
         resolved = duplicate_flags_resolve(flag_ids=list(queryset.values_list("pk", flat=True)), user=request.user)
         self.message_user(request, f"{resolved} flag(s) resolved.")
+
+
+@admin.register(FeeReport)
+class FeeReportAdmin(CurrentUserInitialMixin, admin.ModelAdmin):
+    list_display = ("worker", "recruiter", "category", "amount_with_currency", "paid_on", "source", "reported_at")
+    list_filter = ("category", "source", "recovered_by_wage_deduction", ("recruiter", RecruiterListFilter))
+    list_select_related = ("worker", "recruiter__organisation")
+    search_fields = ("worker__given_names", "worker__family_names", "recruiter__organisation__name", "paid_to")
+    ordering = ("-reported_at", "-id")
+    date_hierarchy = "reported_at"
+    autocomplete_fields = ("worker", "recruiter", "reported_by")
+    readonly_fields = ("reported_at",)
+    initial_user_fields = ("reported_by",)
+    fieldsets = (
+        (None, {"fields": ("worker", "recruiter", "source")}),
+        (
+            "The fee",
+            {
+                "fields": (
+                    "category",
+                    "amount",
+                    "currency",
+                    "paid_to",
+                    "paid_on",
+                    "recovered_by_wage_deduction",
+                    "note",
+                )
+            },
+        ),
+        ("Record", {"fields": ("reported_by", "reported_at")}),
+    )
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_with_currency(self, obj: FeeReport) -> str:
+        return obj.amount_display

@@ -11,10 +11,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django_countries import countries
 
 from pilots.models import Pilot
+from pilots.stages import Stage
 from recruitment.models import Recruiter
 from workers.models import Gender
 from workers.selectors import Cursor, WorkerFilters
-from workers.stages import Stage
 
 ANY = ""
 FEE_CHOICES = [(ANY, "Any"), ("yes", "Reported a fee"), ("no", "No fee reported")]

@@ -32,11 +32,11 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django_countries import countries
 
 from lamp.history import acting_as
+from lamp.tenancy import tenancy_of
 from pilots.models import User
-from pilots.querysets import tenancy_of
+from pilots.stages import Stage
 from recruitment.models import Recruiter, RecruiterAssignment
 from workers.models import Gender, IdentityDocumentType, JourneyEvent, Worker, identity_document_hash
-from workers.stages import Stage
 
 MAX_ROWS = 10_000
 MODES = ("atomic", "partial")

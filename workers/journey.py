@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from workers.stages import EXIT_FROM, EXITS, PATH, Stage
+from pilots.stages import EXIT_FROM, EXITS, PATH, Stage
 
 
 class JourneyError(Exception):

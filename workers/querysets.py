@@ -1,4 +1,4 @@
-"""Tenancy of workers and what hangs off them (see ``pilots.querysets``).
+"""Tenancy of workers and what hangs off them (see ``lamp.tenancy``).
 
 A recruiter sees the workers it sourced, with their journey, employment, training and evidence.
 All of it is personal data: funders see none of it.
@@ -10,7 +10,7 @@ from typing import Self
 
 from django.db.models import Subquery
 
-from pilots.querysets import TenantQuerySet, _model
+from lamp.tenancy import TenantQuerySet, model_named
 
 
 def recruiter_of(organisation_id: int) -> Subquery:
@@ -20,7 +20,7 @@ def recruiter_of(organisation_id: int) -> Subquery:
     the ``(recruiter, id)`` index in order: a recruiter's first page of workers reads 51 index entries
     instead of sorting all of its workers.
     """
-    recruiters = _model("recruitment.Recruiter").objects.filter(organisation_id=organisation_id)
+    recruiters = model_named("recruitment.Recruiter").objects.filter(organisation_id=organisation_id)
     return Subquery(recruiters.order_by().values("pk")[:1])
 
 
@@ -35,3 +35,9 @@ class WorkerRecordQuerySet(TenantQuerySet):
     def for_recruiter(self, organisation_id: int) -> Self:
         return self.filter(worker__recruiter__organisation_id=organisation_id)
 
+
+class FeeReportQuerySet(TenantQuerySet):
+    """Fees the recruiter's own workers reported. Personal data: never a funder's."""
+
+    def for_recruiter(self, organisation_id: int) -> Self:
+        return self.filter(worker__recruiter__organisation_id=organisation_id)

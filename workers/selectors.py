@@ -1,7 +1,8 @@
 """Reads about workers for the staff dashboard: the filtered list, a page of it, and one worker in full.
 
 Every read starts from ``Worker.objects.visible_to(user)``, the tenancy the API uses, and costs a fixed
-number of queries whatever the number of workers, events, evidence or claims.
+number of queries whatever the number of workers, events or evidence. A worker's page adds the claims
+made for them in the layer above, which reads both apps.
 """
 
 from __future__ import annotations
@@ -13,18 +14,17 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django_countries import countries
 
-from financing.models import OutcomeClaim
-from recruitment.models import FeeReport
+from pilots.stages import Stage
 from workers.models import (
     DuplicateFlag,
     Employment,
     Evidence,
+    FeeReport,
     JourneyEvent,
     TrainingEnrollment,
     Worker,
     identity_document_hash,
 )
-from workers.stages import Stage
 
 #: Workers on one page of the list.
 PAGE_SIZE = 50
@@ -236,7 +236,6 @@ class WorkerDetail:
     #: Each with ``file_basename``, the uploaded file's name without its storage folder ("" when none).
     evidence: list[Evidence] = field(default_factory=list)
     fee_reports: list[FeeReport] = field(default_factory=list)
-    claims: list[OutcomeClaim] = field(default_factory=list)
     duplicate_flags: list[DuplicateFlag] = field(default_factory=list)
 
 
@@ -245,8 +244,8 @@ _NAME_FIELDS = ("id", "given_names", "family_names")
 
 def worker_detail(*, user: Any, pk: int) -> WorkerDetail:
     """Worker ``pk`` as ``user`` may see them, with their journey, employment, training, evidence, fee
-    reports, claims and the open duplicate flags that name them (either way round): eight queries
-    whatever their number. ``Worker.DoesNotExist`` when ``user`` does not see the worker, or there is none.
+    reports and the open duplicate flags that name them (either way round): seven queries whatever
+    their number. ``Worker.DoesNotExist`` when ``user`` does not see the worker, or there is none.
     """
     worker = Worker.objects.visible_to(user).select_related("pilot", "recruiter__organisation").get(pk=pk)
     evidence = list(
@@ -276,11 +275,6 @@ def worker_detail(*, user: Any, pk: int) -> WorkerDetail:
             FeeReport.objects.filter(worker=worker)
             .select_related("recruiter__organisation", "reported_by")
             .order_by("-reported_at", "-id")
-        ),
-        claims=list(
-            OutcomeClaim.objects.filter(worker=worker)
-            .select_related("metric__contract")
-            .order_by("-achieved_on", "-id")
         ),
         duplicate_flags=list(
             DuplicateFlag.objects.filter(Q(worker=worker) | Q(matches=worker), resolved_at__isnull=True)

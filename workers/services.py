@@ -1,13 +1,16 @@
-"""Writes about workers: registration and every move of the journey.
+"""Writes about workers: registration, every move of the journey, evidence and the fees they paid.
 
 Each function is one transaction, locks the worker it changes, validates with ``full_clean`` and
-the journey rules, and is the only writer of ``Worker.current_stage``.
+the journey rules, and is the only writer of ``Worker.current_stage``. A write that changes what the
+outcome rules read (the journey, evidence, a fee) announces it after commit (``workers.signals``): the
+layers above decide what follows, this module names none of them.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,11 +19,21 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from lamp.history import acting_as
 from pilots.models import Pilot, User
+from pilots.stages import NEW_SEASON_FROM, Stage
 from recruitment.models import Recruiter
 from workers.journey import JourneyError, check_date, check_move
-from workers.models import DuplicateFlag, DuplicateReason, Evidence, JourneyEvent, Worker, identity_document_hash
-from workers.stages import NEW_SEASON_FROM, Stage
+from workers.models import (
+    DuplicateFlag,
+    DuplicateReason,
+    Evidence,
+    FeeReport,
+    JourneyEvent,
+    Worker,
+    identity_document_hash,
+)
+from workers.signals import worker_facts_changed_on_commit
 
 
 @transaction.atomic
@@ -85,6 +98,7 @@ def journey_move(
         override_reason=override_reason.strip(),
     )
     _sync(worker, locked)
+    worker_facts_changed_on_commit(sender=JourneyEvent, worker_ids=[locked.pk])
     return event
 
 
@@ -111,6 +125,7 @@ def worker_start_new_season(
         locked.pilot = pilot
     event = _record(worker=locked, stage=Stage.REGISTERED, occurred_on=occurred_on, recorded_by=recorded_by, note=note)
     _sync(worker, locked)
+    worker_facts_changed_on_commit(sender=JourneyEvent, worker_ids=[locked.pk])
     return event
 
 
@@ -173,8 +188,8 @@ def evidence_add(
 ) -> Evidence:
     """Keep a piece of evidence about a worker (a file, or where it is kept), with the SHA-256 of the file.
 
-    New evidence may settle a pending outcome claim, so the worker's contracts re-run automatic
-    verification once this commits.
+    New evidence may settle a pending outcome claim: it is announced once this commits, and the
+    financing layer re-runs automatic verification for the worker's contracts.
     """
     evidence = Evidence(
         worker=worker,
@@ -195,10 +210,53 @@ def evidence_add(
         evidence.content_type = getattr(file, "content_type", "") or ""
     evidence.full_clean()
     evidence.save()
-    from financing.services import verification_on_commit  # financing builds on workers, not the reverse
-
-    verification_on_commit(worker_id=worker.pk)
+    worker_facts_changed_on_commit(sender=Evidence, worker_ids=[worker.pk])
     return evidence
+
+
+# --- Fees the worker paid in recruitment ---------------------------------------------------------------
+
+
+@transaction.atomic
+def fee_report_record(
+    *,
+    worker: Worker,
+    category: str,
+    amount: Decimal,
+    currency: str,
+    source: str,
+    reported_by: User | None,
+    paid_to: str = "",
+    paid_on: datetime.date | None = None,
+    recovered_by_wage_deduction: bool = False,
+    note: str = "",
+) -> FeeReport:
+    """Record a fee the worker paid to be recruited.
+
+    The pilots are zero-fee, so a fee above zero is a finding, announced once this commits: the financing
+    layer reverses a verified ``ZERO_FEE`` outcome of this worker, and what it was paid comes back through
+    the schedule (a clawback).
+    """
+    with acting_as(reported_by, action="fee_report_record"):
+        report = FeeReport(
+            worker=worker,
+            recruiter_id=worker.recruiter_id,
+            category=category,
+            amount=amount,
+            currency=currency,
+            source=source,
+            reported_by=reported_by,
+            paid_to=paid_to,
+            paid_on=paid_on,
+            recovered_by_wage_deduction=recovered_by_wage_deduction,
+            note=note,
+        )
+        report.full_clean()
+        report.save()
+    if amount > 0:
+        # A finding: the financing layer reverses a verified ``ZERO_FEE`` outcome of this worker.
+        worker_facts_changed_on_commit(sender=FeeReport, worker_ids=[worker.pk])
+    return report
 
 
 # --- Registration with duplicate detection, and edits of a worker's personal data ------------------

@@ -8,5 +8,4 @@ app_name = "workers"
 
 urlpatterns = [
     path("", views.worker_list, name="list"),
-    path("<int:pk>/", views.worker_detail_page, name="detail"),
 ]

@@ -1,19 +1,18 @@
-"""Dashboard pages about workers: the filterable list and one worker's page.
+"""Dashboard pages about workers: the filterable list. One worker's page, which adds the claims made for
+them, belongs to the layer above, which reads both workers and financing.
 
-Staff only: both show personal data, which funders never see and a recruiter reads through the API
+Staff only: the list shows personal data, which funders never see and a recruiter reads through the API
 for its own workers. Each page translates the request and calls one selector.
 """
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from lamp.access import dashboard_page
 from workers.forms import WorkerFilterForm
-from workers.models import Worker
-from workers.selectors import COUNT_LIMIT, PAGE_SIZE, worker_detail, worker_list_page
-from workers.stages import EXITS
+from workers.selectors import COUNT_LIMIT, PAGE_SIZE, worker_list_page
 
 
 @dashboard_page()
@@ -28,18 +27,3 @@ def worker_list(request: HttpRequest) -> HttpResponse:
     context["filtered"] = filters.any
     context["page"] = worker_list_page(user=request.user, filters=filters, cursor=form.cleaned_data["cursor"])
     return render(request, "dashboard/workers/worker_list.html", context)
-
-
-@dashboard_page()
-def worker_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """One worker in full: facts (the sensitive ones behind a disclosure), journey, employment, training,
-    evidence, fee reports and claims. 404 for a worker the user does not see."""
-    try:
-        detail = worker_detail(user=request.user, pk=pk)
-    except Worker.DoesNotExist:
-        raise Http404("No such worker.") from None
-    return render(
-        request,
-        "dashboard/workers/worker_detail.html",
-        {"nav": "workers", "d": detail, "worker": detail.worker, "exits": [stage.value for stage in EXITS]},
-    )

@@ -23,7 +23,7 @@ from financing.querysets import sees_workers_of
 from financing.scenario import ScenarioError, simulate
 from financing.services import DuplicateClaim, claim_create
 from lamp.api_base import KeysetPagination, ReadOnlyViewSet, bad_input, error_response, not_found
-from pilots.querysets import tenancy_of
+from lamp.tenancy import tenancy_of
 from workers.models import Worker
 
 

@@ -1,14 +1,15 @@
-"""Formatting for the dashboard's templates: money, rates, bar lengths and stage names."""
+"""Formatting for the dashboard's templates: money, rates, bar lengths and query strings.
+
+The names of journey stages are ``pilots``' own filters (``{% load stages %}``): the vocabulary lives there.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django import template
-from django.utils.html import format_html
 
 from lamp.currencies import format_money
-from workers.stages import Stage
 
 register = template.Library()
 
@@ -36,23 +37,6 @@ def share(part: Decimal | int | None, whole: Decimal | int | None) -> str:
         return "0%"
     value = max(Decimal(0), min(Decimal(100), Decimal(part) * 100 / Decimal(whole)))
     return f"{value:.2f}%"
-
-
-@register.filter
-def stage_label(value: str) -> str:
-    """A stage's human name: ``visa_pending`` -> ``Visa pending``."""
-    try:
-        return Stage(value).label
-    except ValueError:
-        return value
-
-
-@register.simple_tag
-def stage_badge(value: str) -> str:
-    """A coloured badge for a stage; exits are marked as such."""
-    exits = {"withdrawn", "not_selected", "visa_denied", "separated_early"}
-    css = "badge badge-exit" if value in exits else f"badge badge-{value}"
-    return format_html('<span class="{}">{}</span>', css, stage_label(value))
 
 
 @register.simple_tag(takes_context=True)

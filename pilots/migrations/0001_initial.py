@@ -8,7 +8,7 @@ import django.db.models.deletion
 import django.utils.timezone
 import django_countries.fields
 import lamp.fields
-import workers.stages
+import pilots.stages
 from django.db import migrations, models
 
 
@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
                 ('start_date', models.DateField()),
                 ('end_date', models.DateField(blank=True, null=True)),
                 ('target_cohort_size', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('required_stages', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('registered', 'Registered'), ('screened', 'Screened'), ('in_training', 'In training'), ('trained', 'Trained'), ('matched', 'Matched with a job'), ('visa_pending', 'Visa pending'), ('visa_issued', 'Visa issued'), ('deployed', 'Deployed'), ('working', 'Working'), ('completed', 'Completed contract'), ('returned', 'Returned home'), ('withdrawn', 'Withdrawn'), ('not_selected', 'Not selected'), ('visa_denied', 'Visa denied'), ('separated_early', 'Separated early')], max_length=20), default=workers.stages.default_required_stages, help_text='Journey stages every worker of this pilot must pass; a move that skips one is refused.', size=None)),
+                ('required_stages', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('registered', 'Registered'), ('screened', 'Screened'), ('in_training', 'In training'), ('trained', 'Trained'), ('matched', 'Matched with a job'), ('visa_pending', 'Visa pending'), ('visa_issued', 'Visa issued'), ('deployed', 'Deployed'), ('working', 'Working'), ('completed', 'Completed contract'), ('returned', 'Returned home'), ('withdrawn', 'Withdrawn'), ('not_selected', 'Not selected'), ('visa_denied', 'Visa denied'), ('separated_early', 'Separated early')], max_length=20), default=pilots.stages.default_required_stages, help_text='Journey stages every worker of this pilot must pass; a move that skips one is refused.', size=None)),
                 ('description', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),

@@ -21,7 +21,6 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from financing import models as fin
-from recruitment import models as rec
 from tests import factories as f
 from workers import models as wrk
 
@@ -77,7 +76,7 @@ def add_fee_reports(world: dict[str, Any], count: int) -> None:
             reported_at=moment - datetime.timedelta(hours=n % 4),
             paid_on=None if n % 3 == 0 else datetime.date(2026, 3, 1 + n % 5),
             amount=Decimal("150.00") * (n % 3),
-            category=[rec.FeeCategory.MEDICAL, rec.FeeCategory.TRAVEL_LODGING][n % 2],
+            category=[wrk.FeeCategory.MEDICAL, wrk.FeeCategory.TRAVEL_LODGING][n % 2],
         )
     f.FeeReportFactory()  # another recruiter's: never listed
 
@@ -89,7 +88,7 @@ def add_workers(world: dict[str, Any], count: int) -> None:
 
 LISTS = {
     "claims": (fin.OutcomeClaim, add_claims, ["id"]),
-    "fee-reports": (rec.FeeReport, add_fee_reports, ["-reported_at", "-id"]),
+    "fee-reports": (wrk.FeeReport, add_fee_reports, ["-reported_at", "-id"]),
     "workers": (wrk.Worker, add_workers, ["id"]),
 }
 ORDERINGS = [
@@ -186,7 +185,7 @@ def test_rows_added_meanwhile_do_not_shift_the_pages(recruiter):
     client = recruiter["client"]
     first, _ = page(client, "/api/v1/fee-reports/?page_size=3")
     rest = first["next"]
-    f.FeeReportFactory(worker=rec.FeeReport.objects.get(pk=first["results"][0]["id"]).worker)  # newest: page 1
+    f.FeeReportFactory(worker=wrk.FeeReport.objects.get(pk=first["results"][0]["id"]).worker)  # newest: page 1
 
     second, _ = page(client, rest)
 

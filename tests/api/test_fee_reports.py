@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from pilots import models as pil
-from recruitment import models as rec
 from tests import factories as f
+from workers import models as wrk
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def world() -> dict[str, Any]:
         "worker_a": worker_a,
         "worker_b": worker_b,
         "fee_a": f.FeeReportFactory(worker=worker_a),
-        "fee_b": f.FeeReportFactory(worker=worker_b, category=rec.FeeCategory.MEDICAL),
+        "fee_b": f.FeeReportFactory(worker=worker_b, category=wrk.FeeCategory.MEDICAL),
     }
 
 
@@ -84,8 +84,8 @@ def test_a_recruiter_reports_a_fee_of_its_own_worker_as_the_recruiter(world):
 
     assert response.status_code == 201, response.content
     body = response.json()
-    report = rec.FeeReport.objects.get(pk=body["id"])
-    assert report.source == rec.FeeSource.RECRUITER and body["source"] == "recruiter"  # not the one it sent
+    report = wrk.FeeReport.objects.get(pk=body["id"])
+    assert report.source == wrk.FeeSource.RECRUITER and body["source"] == "recruiter"  # not the one it sent
     assert report.recruiter_id == world["worker_a"].recruiter_id and report.reported_by == world["user_a"]
     assert report.amount == Decimal("350.5") and body["amount"] == "350.50"
 
@@ -124,12 +124,12 @@ def test_bad_input_names_the_field_and_writes_nothing(world, change, field):
         change = {"worker": world["worker_b"].pk}
     body = {**fee(world["worker_a"]), **change}
     body = {key: value for key, value in body.items() if value is not None}
-    before = rec.FeeReport.objects.count()
+    before = wrk.FeeReport.objects.count()
 
     response = client_for(world["user_a"]).post("/api/v1/fee-reports/", body, format="json")
 
     assert response.status_code == 400 and error_fields(response) == {field}, response.content
-    assert rec.FeeReport.objects.count() == before
+    assert wrk.FeeReport.objects.count() == before
 
 
 def test_another_worker_is_refused_in_the_same_words_as_a_missing_one(world):
@@ -160,7 +160,7 @@ def test_recruiters_see_only_their_workers_fees_and_funders_none(world):
 
 
 def test_funders_and_anonymous_report_nothing_and_fees_are_never_changed(world):
-    before = list(rec.FeeReport.objects.values_list())
+    before = list(wrk.FeeReport.objects.values_list())
     assert (
         client_for(world["funder"]).post("/api/v1/fee-reports/", fee(world["worker_a"]), format="json").status_code
         == 403
@@ -170,7 +170,7 @@ def test_funders_and_anonymous_report_nothing_and_fees_are_never_changed(world):
     url = f"/api/v1/fee-reports/{world['fee_a'].pk}/"
     for method in ("put", "patch", "delete"):
         assert getattr(client_for(world["staff"]), method)(url, {"amount": "0"}, format="json").status_code == 405
-    assert list(rec.FeeReport.objects.values_list()) == before
+    assert list(wrk.FeeReport.objects.values_list()) == before
 
 
 @pytest.mark.parametrize("url", ["/api/v1/fee-reports/", "/api/v1/fee-reports/?category=recruitment_fee", "detail"])

@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from financing import models as fin
+from lamp.models import IdempotencyRecord
 from pilots import models as pil
 from tests import factories as f
 
@@ -50,7 +51,7 @@ def test_a_retry_with_the_same_key_returns_the_first_answer_and_writes_once(clai
     assert retry["Idempotent-Replayed"] == "true"
     assert not first.has_header("Idempotent-Replayed")
     assert fin.OutcomeClaim.objects.count() == 1
-    record = pil.IdempotencyRecord.objects.get()
+    record = IdempotencyRecord.objects.get()
     assert (record.user, record.key, record.method, record.path, record.status_code) == (
         claimable["user"],
         "k-1",
@@ -99,20 +100,20 @@ def test_different_users_use_the_same_key_independently(claimable):
     assert mine.status_code == theirs.status_code == 201
     assert not theirs.has_header("Idempotent-Replayed")
     assert fin.OutcomeClaim.objects.count() == 2
-    assert pil.IdempotencyRecord.objects.count() == 2
+    assert IdempotencyRecord.objects.count() == 2
 
 
 def test_without_the_header_nothing_changes(claimable):
     client = client_for(claimable["user"])
     assert post(client, claimable["body"]).status_code == 201
     assert post(client, claimable["body"]).status_code == 409  # a plain retry is a duplicate, as before
-    assert not pil.IdempotencyRecord.objects.exists()
+    assert not IdempotencyRecord.objects.exists()
 
 
 def test_a_request_still_in_progress_is_a_409_naming_the_header(claimable):
     client = client_for(claimable["user"])
     post(client, claimable["body"], key="k-1")
-    pil.IdempotencyRecord.objects.update(status_code=None, response_body=None)  # as if still running
+    IdempotencyRecord.objects.update(status_code=None, response_body=None)  # as if still running
 
     response = post(client, claimable["body"], key="k-1")
 
@@ -124,13 +125,13 @@ def test_an_expired_key_starts_afresh(claimable):
     client = client_for(claimable["user"])
     post(client, claimable["body"], key="k-1")
     long_ago = timezone.now() - datetime.timedelta(hours=25)
-    pil.IdempotencyRecord.objects.update(created_at=long_ago)
+    IdempotencyRecord.objects.update(created_at=long_ago)
 
     again = post(client, claimable["body"], key="k-1")
 
     assert again.status_code == 409  # ran again: the claim exists
     assert not again.has_header("Idempotent-Replayed")
-    assert pil.IdempotencyRecord.objects.get().status_code == 409
+    assert IdempotencyRecord.objects.get().status_code == 409
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256])
@@ -174,6 +175,6 @@ def test_a_stored_answer_with_personal_data_is_encrypted_at_rest():
     assert first.status_code == retry.status_code == 201
     assert retry.json() == first.json()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT response_body FROM pilots_idempotencyrecord")
+        cursor.execute("SELECT response_body FROM lamp_idempotencyrecord")
         (stored,) = cursor.fetchone()
     assert "G99887766" not in stored and "Juana" not in stored

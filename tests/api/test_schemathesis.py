@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from pilots.tokens import api_token_create
+from lamp.tokens import api_token_create
 from tests import factories as f
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]

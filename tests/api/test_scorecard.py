@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 
 from financing import models as fin
 from pilots import models as pil
-from recruitment import models as rec
+from pilots.stages import Stage
 from tests import factories as f
-from workers.stages import Stage
+from workers import models as wrk
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def world() -> dict[str, object]:
         worker=w[5], job_opening=opening, start_date=days_ago(200), end_date=days_ago(100),
         separation_reason="resigned",
     )  # fmt: skip
-    f.FeeReportFactory(worker=w[0], category=rec.FeeCategory.MEDICAL, amount=Decimal("100"), currency="GTQ")
+    f.FeeReportFactory(worker=w[0], category=wrk.FeeCategory.MEDICAL, amount=Decimal("100"), currency="GTQ")
     f.FeeReportFactory(worker=w[0], amount=Decimal("1500"), currency="GTQ")
     f.FeeReportFactory(worker=w[1], amount=Decimal("200"), currency="USD")
     f.FeeReportFactory(worker=w[2], amount=Decimal("0"), currency="USD")

@@ -120,7 +120,7 @@ VISIBLE: dict[type[models.Model], tuple[set[str], set[str], set[str]]] = {
     pil.JobOpening: ({"job_a", "job_c"}, {"job_b"}, set()),
     rec.Recruiter: ({"recruiter_a"}, {"recruiter_b"}, set()),
     rec.RecruiterAssignment: ({"assignment_a"}, {"assignment_b"}, set()),
-    rec.FeeReport: ({"fee_a"}, {"fee_b"}, set()),
+    wrk.FeeReport: ({"fee_a"}, {"fee_b"}, set()),
     wrk.Worker: ({"worker_a"}, {"worker_b"}, set()),
     wrk.JourneyEvent: ({"event_a"}, {"event_b"}, set()),
     wrk.Evidence: ({"evidence_a"}, {"evidence_b"}, set()),

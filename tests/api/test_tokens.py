@@ -21,8 +21,9 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from lamp.api import exception_handler
 from lamp.authentication import TokenAuthentication
-from pilots.models import ApiToken, User
-from pilots.tokens import api_token_create, api_token_revoke
+from lamp.models import ApiToken
+from lamp.tokens import api_token_create, api_token_revoke
+from pilots.models import User
 from tests.factories import RecruiterUserFactory, StaffUserFactory, UserFactory
 from tests.financing.scenarios import worked_example
 
@@ -152,7 +153,7 @@ def test_only_the_hash_of_the_secret_is_stored():
     assert token.key_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert token.prefix == secret[len("lamp_") :][:8]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT row_to_json(t)::text FROM pilots_apitoken t WHERE id = %s", [token.pk])
+        cursor.execute("SELECT row_to_json(t)::text FROM lamp_apitoken t WHERE id = %s", [token.pk])
         (row,) = cursor.fetchone()
     assert secret not in row
     assert secret[len("lamp_") :] not in row
@@ -186,7 +187,7 @@ def test_revoking_twice_keeps_the_first_revocation():
 
 
 def token_updates(queries: CaptureQueriesContext) -> list[str]:
-    return [q["sql"] for q in queries.captured_queries if 'UPDATE "pilots_apitoken"' in q["sql"]]
+    return [q["sql"] for q in queries.captured_queries if 'UPDATE "lamp_apitoken"' in q["sql"]]
 
 
 def test_last_use_is_recorded_at_most_once_a_minute():
@@ -259,7 +260,7 @@ def test_the_admin_issues_a_token_and_shows_its_secret_once(admin_client):
     user = RecruiterUserFactory()
 
     response = admin_client.post(
-        reverse("admin:pilots_apitoken_add"),
+        reverse("admin:lamp_apitoken_add"),
         {"user": user.pk, "name": "Agency CRM", "expires_in_days": "30"},
         follow=True,
     )
@@ -271,7 +272,7 @@ def test_the_admin_issues_a_token_and_shows_its_secret_once(admin_client):
     secret = message.split("<code>")[1].split("</code>")[0]
     assert hashlib.sha256(secret.encode()).hexdigest() == token.key_hash
     assert bearer(secret).post(URL, SCENARIO, format="json").status_code == 200
-    for page in (reverse("admin:pilots_apitoken_changelist"), reverse("admin:pilots_apitoken_change", args=[token.pk])):
+    for page in (reverse("admin:lamp_apitoken_changelist"), reverse("admin:lamp_apitoken_change", args=[token.pk])):
         html = admin_client.get(page).content.decode()
         assert secret not in html
         assert token.key_hash not in html
@@ -280,7 +281,7 @@ def test_the_admin_issues_a_token_and_shows_its_secret_once(admin_client):
 
 def test_the_admin_add_form_refuses_a_token_of_no_days(admin_client):
     response = admin_client.post(
-        reverse("admin:pilots_apitoken_add"), {"user": RecruiterUserFactory().pk, "name": "x", "expires_in_days": "0"}
+        reverse("admin:lamp_apitoken_add"), {"user": RecruiterUserFactory().pk, "name": "x", "expires_in_days": "0"}
     )
     assert response.status_code == 200
     assert "expires_in_days" in response.context["adminform"].form.errors
@@ -291,7 +292,7 @@ def test_the_admin_action_revokes_the_selected_tokens(admin_client, superuser):
     (chosen, chosen_secret), (kept, kept_secret) = make_token(), make_token()
 
     response = admin_client.post(
-        reverse("admin:pilots_apitoken_changelist"),
+        reverse("admin:lamp_apitoken_changelist"),
         {"action": "revoke", "_selected_action": [chosen.pk]},
         follow=True,
     )

@@ -16,10 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from pilots import models as pil
+from pilots.stages import Stage
 from tests import factories as f
 from workers import models as wrk
 from workers.api.serializers import MAX_EVIDENCE_BYTES
-from workers.stages import Stage
 
 pytestmark = pytest.mark.django_db
 

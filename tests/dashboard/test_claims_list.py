@@ -79,7 +79,7 @@ def test_every_claim_with_its_columns_latest_outcome_first(staff_client, world):
     for header in ("Worker", "Metric", "Contract", "Status", "Achieved on", "Verified on", "Rejection reason"):
         assert f'<th scope="col">{header}</th>' in html
     verified = world["verified"]
-    assert reverse("workers:detail", args=[verified.worker_id]) in html
+    assert reverse("programme:worker", args=[verified.worker_id]) in html
     assert reverse("financing:contract", args=[verified.metric.contract_id]) in html
     assert "20 Feb 2026" in html and "01 Feb 2026" in html
     assert "The survey reports a fee." in html

@@ -212,8 +212,8 @@ def test_the_list_shows_amounts_against_the_cap_and_the_next_tranche(world, othe
     assert "100.0 % of the cap" in html
     assert "2025-Q1" in html and "period ended · to approve" in html
     assert reverse("financing:contract", args=[world.contract.pk]) in html
-    assert reverse("pilots:detail", args=[world.contract.pilot_id]) in html
-    assert reverse("recruitment:scorecard", args=[world.recruiter.pk]) in html
+    assert reverse("programme:pilot", args=[world.contract.pilot_id]) in html
+    assert reverse("programme:scorecard", args=[world.recruiter.pk]) in html
 
 
 def test_a_funder_lists_only_the_contracts_it_pays(world, other_contract, funder_client):
@@ -283,7 +283,7 @@ def test_the_page_explains_caps_reached_and_units_held_back(world, staff_client)
 def test_staff_see_lines_by_worker_and_the_actions(world, staff_client):
     html = staff_client.get(_url("contract", world.contract.pk)).content.decode()
     assert "Rosa Xicará" in html
-    assert reverse("workers:detail", args=[world.claims[0].worker_id]) in html
+    assert reverse("programme:worker", args=[world.claims[0].worker_id]) in html
     assert "Contract&#x27;s total cap reached" in html  # a line's reason, in words
     assert reverse("financing:tranche-approve", args=[world.q1.pk]) in html
     assert reverse("financing:contract-try", args=[world.contract.pk]) in html
@@ -300,7 +300,7 @@ def test_a_funder_sees_counts_but_no_worker_and_no_button(world, funder_client):
     html = funder_client.get(_url("contract", world.contract.pk)).content.decode()
     assert "USD 1,200.00" in html and "2025-Q1" in html
     assert "Rosa" not in html and "Xicará" not in html
-    assert reverse("workers:detail", args=[world.claims[0].worker_id]) not in html
+    assert reverse("programme:worker", args=[world.claims[0].worker_id]) not in html
     assert "/tranches/" not in html and "<form method=\"post\"" not in html.split("</header>", 1)[1]
     assert reverse("financing:contract-try", args=[world.contract.pk]) not in html
     assert reverse("financing:claims") not in html

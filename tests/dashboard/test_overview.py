@@ -1,4 +1,4 @@
-"""The overview (``pilots:overview``): every visible pilot with its figures, the totals, who sees what, and a
+"""The overview (``programme:overview``): every visible pilot with its figures, the totals, who sees what, and a
 constant number of queries."""
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ from django.utils import timezone
 
 from financing import models as fin
 from pilots import models as pil
-from pilots.selectors import pilots_overview
-from recruitment.selectors import recruiter_scorecards
+from pilots.stages import Stage
+from programme.selectors import pilots_overview, recruiter_scorecards
 from tests import factories as f
 from tests.dashboard.conftest import PAGE_QUERY_BUDGET, page_queries
-from workers.stages import Stage
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("pilots:overview")
+URL = reverse("programme:overview")
 
 
 def days_ago(days: int) -> datetime.date:
@@ -103,7 +102,7 @@ def test_staff_see_every_pilot_with_its_facts_and_figures(staff_client, world):
     html = response.content.decode()
     for text in ("Cruise hospitality", "GT, MX → US", "GT → BS", "Recruiting", "Agriculture", "60.0 %", "50.0 %"):
         assert text in html
-    assert reverse("pilots:detail", args=[world["h2a"].pk]) in html
+    assert reverse("programme:pilot", args=[world["h2a"].pk]) in html
 
 
 def test_the_cards_add_up_every_visible_pilot(staff_client, world):

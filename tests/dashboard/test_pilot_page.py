@@ -1,4 +1,4 @@
-"""The pilot page (``pilots:detail``): the funnel, outcomes over time, recruiters side by side, contracts with
+"""The pilot page (``programme:pilot``): the funnel, outcomes over time, recruiters side by side, contracts with
 their next open tranche, who sees what, and a constant number of queries."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from financing import models as fin
 from pilots import models as pil
-from pilots.selectors import funnel
+from pilots.stages import PATH, Stage
+from programme.selectors import funnel
 from tests import factories as f
 from tests.dashboard.conftest import PAGE_QUERY_BUDGET, page_queries
-from workers.stages import PATH, Stage
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ H2A_STAGES = [stage.value for stage in PATH if stage not in (Stage.IN_TRAINING, 
 
 
 def url(pilot: pil.Pilot) -> str:
-    return reverse("pilots:detail", args=[pilot.pk])
+    return reverse("programme:pilot", args=[pilot.pk])
 
 
 def days_ago(days: int) -> datetime.date:
@@ -190,7 +190,7 @@ def test_staff_link_recruiters_to_their_scorecards(staff_client, world):
     html = staff_client.get(url(world["pilot"])).content.decode()
 
     for recruiter in (world["a"], world["b"]):
-        assert f'href="{reverse("recruitment:scorecard", args=[recruiter.pk])}"' in html
+        assert f'href="{reverse("programme:scorecard", args=[recruiter.pk])}"' in html
 
 
 def test_contracts_with_cap_amounts_and_the_next_open_tranche(staff_client, world):
@@ -233,15 +233,15 @@ def test_a_funder_sees_aggregates_and_only_the_contracts_it_pays(funder_client, 
         assert worker.given_names not in html
     assert reverse("workers:list") not in html and reverse("financing:claims") not in html
     # It may read the scorecard of the recruiter whose contract it pays, not the other's.
-    assert reverse("recruitment:scorecard", args=[world["a"].pk]) in html
-    assert reverse("recruitment:scorecard", args=[world["b"].pk]) not in html
+    assert reverse("programme:scorecard", args=[world["a"].pk]) in html
+    assert reverse("programme:scorecard", args=[world["b"].pk]) not in html
 
 
 def test_a_pilot_the_viewer_cannot_see_is_not_found(funder_client, world):
     hidden = f.PilotFactory(name="Aged care")
 
     assert funder_client.get(url(hidden)).status_code == 404
-    assert funder_client.get(reverse("pilots:detail", args=[999_999])).status_code == 404
+    assert funder_client.get(reverse("programme:pilot", args=[999_999])).status_code == 404
 
 
 def test_recruiters_are_refused_and_anonymous_visitors_sent_to_log_in(client, recruiter_client, world):

@@ -139,7 +139,7 @@ def test_an_item_shows_who_what_and_the_facts_for_and_against_in_words(staff_cli
     html = response.content.decode()
 
     (item,) = texts(response, "queue-item")
-    assert reverse("workers:detail", args=[review.worker_id]) in html
+    assert reverse("programme:worker", args=[review.worker_id]) in html
     assert str(review.worker) in item
     assert review.worker.recruiter.organisation.name in item
     assert review.metric.contract.reference in item and review.metric.code in item

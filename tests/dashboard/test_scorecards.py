@@ -1,4 +1,4 @@
-"""Recruiter scorecards in the dashboard (``recruitment:scorecards``, ``recruitment:scorecard``): who sees which
+"""Recruiter scorecards in the dashboard (``programme:scorecards``, ``programme:scorecard``): who sees which
 recruiter, that the figures are the selector's, sorting and filtering, and a query count that does not grow."""
 
 from __future__ import annotations
@@ -13,25 +13,26 @@ from django.utils import timezone
 
 from financing import models as fin
 from pilots import models as pil
-from recruitment import models as rec
-from recruitment.selectors import (
+from pilots.stages import Stage
+from programme.selectors import (
     licence_status,
     recruiter_pilots,
     recruiter_scorecards,
     scorecard_recruiters,
     scorecard_totals,
 )
+from recruitment import models as rec
 from tests import factories as f
 from tests.dashboard.conftest import page_queries
-from workers.stages import Stage
+from workers import models as wrk
 
 pytestmark = pytest.mark.django_db
 
-LIST = reverse("recruitment:scorecards")
+LIST = reverse("programme:scorecards")
 
 
 def page(pk: int) -> str:
-    return reverse("recruitment:scorecard", args=[pk])
+    return reverse("programme:scorecard", args=[pk])
 
 
 def client_for(user: pil.User) -> Client:
@@ -75,8 +76,8 @@ def world(funder_org):  # noqa: ANN001, ANN201
     f.EmploymentFactory(
         worker=w[3], job_opening=opening, start_date=days_ago(250), end_date=days_ago(200), separation_reason="quit"
     )
-    f.FeeReportFactory(worker=w[0], category=rec.FeeCategory.MEDICAL, amount=Decimal("350.00"), currency="GTQ")
-    f.FeeReportFactory(worker=w[0], category=rec.FeeCategory.MEDICAL, amount=Decimal("150.00"), currency="GTQ")
+    f.FeeReportFactory(worker=w[0], category=wrk.FeeCategory.MEDICAL, amount=Decimal("350.00"), currency="GTQ")
+    f.FeeReportFactory(worker=w[0], category=wrk.FeeCategory.MEDICAL, amount=Decimal("150.00"), currency="GTQ")
     f.FeeReportFactory(worker=w[1], amount=Decimal("0"), currency="GTQ")  # a zero report is no finding
 
     jan = datetime.date(2026, 1, 20)
@@ -425,7 +426,7 @@ def test_a_scorecard_runs_a_fixed_number_of_queries(funder_org, funder_user):
     metric = contract.metrics.get()
     for _ in range(20):
         worker = f.WorkerFactory(recruiter=recruiter, pilot=contract.pilot, current_stage=Stage.DEPLOYED)
-        f.FeeReportFactory(worker=worker, category=rec.FeeCategory.TRAVEL_LODGING, currency="USD")
+        f.FeeReportFactory(worker=worker, category=wrk.FeeCategory.TRAVEL_LODGING, currency="USD")
         claim = f.OutcomeClaimFactory(metric=metric, worker=worker, status="verified", verified_on=days_ago(1))
         f.PaymentLineFactory(tranche=tranche, claim=claim)
     f.RecruiterAssignmentFactory(recruiter=recruiter)  # a second pilot

@@ -13,13 +13,13 @@ from django.test import Client
 from django.urls import reverse
 
 from financing.models import ClaimStatus
+from pilots.stages import Stage
 from tests import factories
 from tests.dashboard.conftest import PAGE_QUERY_BUDGET, page_queries
 from workers import selectors
 from workers.models import DuplicateFlag, DuplicateReason, Gender
 from workers.selectors import Cursor, WorkerFilters, worker_list_page
 from workers.services import evidence_add
-from workers.stages import Stage
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ LIST = reverse("workers:list")
 
 
 def detail_url(worker) -> str:  # noqa: ANN001
-    return reverse("workers:detail", args=[worker.pk])
+    return reverse("programme:worker", args=[worker.pk])
 
 
 def names_on(response) -> list[str]:  # noqa: ANN001
@@ -85,7 +85,7 @@ def test_staff_open_both_pages(staff_client):  # noqa: ANN001
 
 
 def test_an_unknown_worker_is_a_404(staff_client):  # noqa: ANN001
-    assert staff_client.get(reverse("workers:detail", args=[987654])).status_code == 404
+    assert staff_client.get(reverse("programme:worker", args=[987654])).status_code == 404
 
 
 # --- The list -------------------------------------------------------------------------------------

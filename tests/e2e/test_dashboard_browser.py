@@ -18,9 +18,9 @@ from django.utils import timezone
 from financing.models import ClaimStatus, Disbursement, OutcomeClaim, Tranche, TrancheStatus
 from financing.services import claim_verify, schedule_recompute
 from pilots.models import User
+from pilots.stages import Stage
 from tests import factories
 from tests.e2e.conftest import screenshot
-from workers.stages import Stage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from financing.models import ClaimStatus, Decision, MetricKind, VerificationMethod
-from financing.verification import verify_pending_claims
-from recruitment.services import fee_report_record
+from financing.services import verify_pending_claims
 from tests import factories as f
 from workers.models import EvidenceKind
+from workers.services import fee_report_record
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,9 @@ def test_a_fee_reported_after_verification_reverses_the_zero_fee_claim(django_ca
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.REVERSED and "Medical costs" in claim.reversal_reason
     assert claim.verifications.order_by("id").last().decision == Decision.REVERSED
-    assert len(callbacks) == 1  # the contract's schedule is recomputed: the clawback
+    # After commit, in order: the fee is announced, financing applies the finding, and the contract's
+    # schedule is recomputed (the clawback).
+    assert len(callbacks) == 3
 
 
 def test_a_zero_fee_report_changes_nothing():

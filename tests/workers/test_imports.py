@@ -9,11 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from pilots.stages import Stage
 from tests import factories as f
 from workers.imports import MAX_ROWS, import_workers
 from workers.models import JourneyEvent, Worker, identity_document_hash
 from workers.services import worker_register
-from workers.stages import Stage
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, InternalError, transaction
 
+from pilots.stages import PATH, Stage
 from tests.factories import PilotFactory, RecruiterFactory, RecruiterUserFactory, StaffUserFactory, WorkerFactory
 from workers.journey import JourneyError, check_move, next_stages
 from workers.models import JourneyEvent, Worker
 from workers.services import journey_move, worker_register, worker_start_new_season
-from workers.stages import PATH, Stage
 
 pytestmark = pytest.mark.django_db
 

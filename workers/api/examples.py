@@ -260,3 +260,77 @@ BAD_UPLOAD = [
     error_example("Not the declared type", "The file's content is not application/pdf, as it was declared.", "file"),
     error_example("Neither file nor reference", "Upload a file or give a reference to where it is kept.", "file"),
 ]
+
+
+# --- Fee reports: the pilots are zero-fee, so every fee here is a finding, in one of the ILO categories.
+
+FEE_MEDICAL = {
+    "id": 318,
+    "worker": 4812,
+    "recruiter": 3,
+    "category": "medical",
+    "amount": "350.00",
+    "currency": "GTQ",
+    "paid_to": "Clínica San Lucas, Cobán (pre-departure medical)",
+    "paid_on": "2026-03-09",
+    "recovered_by_wage_deduction": False,
+    "source": "recruiter",
+    "reported_by": 17,
+    "reported_at": "2026-03-12T16:40:18Z",
+    "note": "Refunded to the worker on 2026-03-20.",
+}
+FEE_DEDUCTION = {
+    "id": 322,
+    "worker": 2207,
+    "recruiter": 1,
+    "category": "travel_lodging",
+    "amount": "85.00",
+    "currency": "USD",
+    "paid_to": "Pacific Crest Berry Farms (bus Guatemala City → Salinas, deducted from the first pay)",
+    "paid_on": "2026-04-10",
+    "recovered_by_wage_deduction": True,
+    "source": "worker_survey",
+    "reported_by": None,
+    "reported_at": "2026-04-24T12:00:00Z",
+    "note": "",
+}
+
+FEE_REPORT_EXAMPLES = [
+    OpenApiExample("Medical cost reported by the recruiter", value=FEE_MEDICAL, response_only=True),
+    OpenApiExample("Travel deducted from wages", value=FEE_DEDUCTION, response_only=True),
+]
+FEE_REPORT_CREATE_EXAMPLES = [
+    OpenApiExample(
+        "A medical cost",
+        value={
+            "worker": 4812,
+            "category": "medical",
+            "amount": "350.00",
+            "currency": "GTQ",
+            "paid_to": "Clínica San Lucas, Cobán (pre-departure medical)",
+            "paid_on": "2026-03-09",
+            "note": "Refunded to the worker on 2026-03-20.",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "A visa fee recovered from wages",
+        value={
+            "worker": 2207,
+            "category": "administrative",
+            "amount": "190.00",
+            "currency": "USD",
+            "paid_to": "Employer (H-2A visa fee, deducted from the first two pays)",
+            "paid_on": "2026-04-17",
+            "recovered_by_wage_deduction": True,
+        },
+        request_only=True,
+    ),
+    OpenApiExample("Recorded", value=FEE_MEDICAL, response_only=True, status_codes=["201"]),
+]
+BAD_FEE_REPORT = [
+    error_example("Another recruiter's worker", "No worker with id 2207 among yours.", "worker"),
+    error_example("Not an ILO category", '"deposit" is not a valid choice.', "category"),
+    error_example("A negative amount", "Ensure this value is greater than or equal to 0.", "amount"),
+]
+NOT_A_REPORTER = error_example("A funder", "Only recruiters and program staff report fees.")

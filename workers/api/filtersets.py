@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import django_filters
 
-from workers.models import Gender, Worker
-from workers.stages import Stage
+from pilots.stages import Stage
+from workers.models import FeeCategory, FeeReport, FeeSource, Gender, Worker
 
 
 class WorkerFilterSet(django_filters.FilterSet):
@@ -25,3 +25,13 @@ class WorkerFilterSet(django_filters.FilterSet):
     class Meta:
         model = Worker
         fields = ["pilot", "recruiter", "stage", "season", "gender", "nationality"]
+
+
+class FeeReportFilterSet(django_filters.FilterSet):
+    worker = django_filters.NumberFilter(field_name="worker_id", label="Worker id")
+    category = django_filters.ChoiceFilter(choices=FeeCategory.choices)
+    source = django_filters.ChoiceFilter(choices=FeeSource.choices)
+
+    class Meta:
+        model = FeeReport
+        fields = ["worker", "category", "source"]

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lamp.api_base import ApiSchema, error_example, error_response
-from pilots.querysets import tenancy_of
+from lamp.tenancy import tenancy_of
 from recruitment.models import Recruiter
 from workers.imports import FIELDS, MAX_ROWS, MODES, REQUIRED_FIELDS, import_workers
 

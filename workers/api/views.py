@@ -28,23 +28,31 @@ from lamp.api_base import (
     error_response,
     not_found,
 )
+from lamp.tenancy import tenancy_of
 from pilots.models import Pilot
-from pilots.querysets import tenancy_of
 from recruitment.models import Recruiter
 from workers.api import examples
-from workers.api.filtersets import WorkerFilterSet
+from workers.api.filtersets import FeeReportFilterSet, WorkerFilterSet
 from workers.api.serializers import (
     EVIDENCE_SIGNATURES,
     DuplicateErrorSerializer,
     EvidenceSerializer,
+    FeeReportSerializer,
     JourneyEventSerializer,
     JourneyMoveSerializer,
     WorkerListSerializer,
     WorkerSerializer,
 )
 from workers.journey import JourneyError
-from workers.models import Evidence, JourneyEvent, Worker
-from workers.services import DuplicateWorker, evidence_add, journey_move, worker_register_unique, worker_update
+from workers.models import Evidence, FeeReport, FeeSource, JourneyEvent, Worker
+from workers.services import (
+    DuplicateWorker,
+    evidence_add,
+    fee_report_record,
+    journey_move,
+    worker_register_unique,
+    worker_update,
+)
 
 
 class WorkerCursorPagination(KeysetPagination):
@@ -411,3 +419,74 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
             filename=evidence.file.name.rsplit("/", 1)[-1],
             content_type=evidence.content_type or "application/octet-stream",
         )
+
+
+# --- Fee reports: the fees the recruiter's own workers paid, recorded through ``fee_report_record``.
+
+class FeeReportCursorPagination(KeysetPagination):
+    """Fee reports by cursor (``lamp.api_base.KeysetPagination``), newest first unless ``?ordering=`` says
+    otherwise, by id at the end."""
+
+    example_path = "/api/v1/fee-reports/"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Fee reports about the caller's workers",
+        description="Cursor pages: follow `next`. Newest reported first; `?ordering=` among `id`, `reported_at`, "
+        "`paid_on`, `amount` and `category`, always ending on the id.",
+        examples=examples.FEE_REPORT_EXAMPLES,
+    ),
+    retrieve=extend_schema(
+        summary="A fee report",
+        responses={200: FeeReportSerializer, 404: not_found("fee report", "FeeReport")},
+        examples=examples.FEE_REPORT_EXAMPLES,
+    ),
+    create=extend_schema(
+        summary="Report a fee a worker paid",
+        description="A fee in one of the ILO categories of recruitment fees and related costs; a wage deduction "
+        "that recovers one counts too. The pilots are zero-fee: any amount above 0 is a finding, and reverses "
+        "a verified `ZERO_FEE` outcome of the worker. A recruiter's report has `source` `recruiter`. Send "
+        "`Idempotency-Key` to retry safely.",
+        responses={
+            201: FeeReportSerializer,
+            400: bad_input(*examples.BAD_FEE_REPORT),
+            403: error_response("Funders report no fees.", examples.NOT_A_REPORTER),
+        },
+        examples=examples.FEE_REPORT_CREATE_EXAMPLES,
+    ),
+)
+class FeeReportViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
+    """Never a funder's: fee reports are about people."""
+
+    serializer_class = FeeReportSerializer
+    filterset_class = FeeReportFilterSet
+    search_fields = ["paid_to", "note"]
+    ordering_fields = ["id", "reported_at", "paid_on", "amount", "category"]
+    ordering = ["-reported_at", "-id"]
+    pagination_class = FeeReportCursorPagination
+
+    def get_queryset(self) -> QuerySet[FeeReport]:
+        return FeeReport.objects.visible_to(self.request.user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        tenancy = tenancy_of(request.user)
+        if not tenancy.staff and tenancy.recruiter is None:
+            raise exceptions.PermissionDenied("Only recruiters and program staff report fees.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        worker_id = data.pop("worker_id")
+        # An id outside the caller's workers gets the same words as one that does not exist.
+        worker = Worker.objects.visible_to(request.user).filter(pk=worker_id).first()
+        if worker is None:
+            raise exceptions.ValidationError({"worker": f"No worker with id {worker_id} among yours."})
+        if tenancy.staff:
+            data.setdefault("source", FeeSource.STAFF)
+        else:
+            data["source"] = FeeSource.RECRUITER
+        try:
+            report = fee_report_record(worker=worker, reported_by=request.user, **data)
+        except DjangoValidationError as error:
+            raise validation_error(error) from error
+        return Response(self.get_serializer(report).data, status=status.HTTP_201_CREATED)

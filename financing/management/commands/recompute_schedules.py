@@ -9,8 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from financing.models import ContractStatus, RbfContract
-from financing.services import schedule_recompute
-from financing.verification import verify_pending_claims
+from financing.services import schedule_recompute, verify_pending_claims
 
 
 class Command(BaseCommand):

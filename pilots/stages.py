@@ -1,0 +1,66 @@
+"""The stages of a worker's journey, in order, and which moves between them are allowed.
+
+The journey's vocabulary belongs to the ground layer: a pilot chooses which of these stages it requires,
+and the journey service of ``workers`` (a layer above) moves workers along them, so both share one
+definition without ``pilots`` importing anything above it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    SCREENED = "screened", "Screened"
+    IN_TRAINING = "in_training", "In training"
+    TRAINED = "trained", "Trained"
+    MATCHED = "matched", "Matched with a job"
+    VISA_PENDING = "visa_pending", "Visa pending"
+    VISA_ISSUED = "visa_issued", "Visa issued"
+    DEPLOYED = "deployed", "Deployed"
+    WORKING = "working", "Working"
+    COMPLETED = "completed", "Completed contract"
+    RETURNED = "returned", "Returned home"
+    # Exits: the journey ends here for this season.
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    NOT_SELECTED = "not_selected", "Not selected"
+    VISA_DENIED = "visa_denied", "Visa denied"
+    SEPARATED_EARLY = "separated_early", "Separated early"
+
+
+#: The main path, in order.
+PATH: tuple[Stage, ...] = (
+    Stage.REGISTERED,
+    Stage.SCREENED,
+    Stage.IN_TRAINING,
+    Stage.TRAINED,
+    Stage.MATCHED,
+    Stage.VISA_PENDING,
+    Stage.VISA_ISSUED,
+    Stage.DEPLOYED,
+    Stage.WORKING,
+    Stage.COMPLETED,
+    Stage.RETURNED,
+)
+EXITS: tuple[Stage, ...] = (Stage.WITHDRAWN, Stage.NOT_SELECTED, Stage.VISA_DENIED, Stage.SEPARATED_EARLY)
+
+#: Stages every pilot goes through: a pilot may drop any other stage of the path (an H-2A pilot
+#: without a training stage), never these.
+ALWAYS_REQUIRED: frozenset[Stage] = frozenset({Stage.REGISTERED, Stage.DEPLOYED})
+
+#: From which stages of the path each exit may be taken.
+EXIT_FROM: dict[Stage, frozenset[Stage]] = {
+    Stage.WITHDRAWN: frozenset(PATH[: PATH.index(Stage.DEPLOYED)]),
+    Stage.NOT_SELECTED: frozenset(PATH[: PATH.index(Stage.VISA_PENDING)]),
+    Stage.VISA_DENIED: frozenset({Stage.VISA_PENDING}),
+    Stage.SEPARATED_EARLY: frozenset({Stage.DEPLOYED, Stage.WORKING}),
+}
+
+#: The stages from which a worker may start a new season (circular migration).
+NEW_SEASON_FROM: frozenset[Stage] = frozenset({Stage.RETURNED})
+
+
+def default_required_stages() -> list[str]:
+    """Every stage of the path: a new pilot requires them all until staff drop some."""
+    return [stage.value for stage in PATH]
