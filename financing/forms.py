@@ -14,7 +14,7 @@ from django import forms
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from financing.models import ClaimStatus, OutcomeMetric, RbfContract
-from financing.selectors import IN_REVIEW
+from financing.selectors import AUTOMATIC_DECISIONS, IN_REVIEW
 from pilots.models import Pilot
 from recruitment.models import Recruiter
 
@@ -67,6 +67,35 @@ class QueueFilterForm(_FilterForm):
             (str(c.pk), f"{c.reference} — {c.waiting:,} waiting") for c in contracts
         ]
         self.fields["pilot"].choices = _pilot_choices(pilots)
+
+
+class DecisionFilterForm(_FilterForm):
+    """The automatic decisions' filters: a contract, what was decided, the first day shown."""
+
+    contract = _id_field("Contract", "contract")
+    decision = forms.ChoiceField(
+        label="Decision",
+        required=False,
+        choices=[("", "Any decision"), *[(d.value, d.label) for d in AUTOMATIC_DECISIONS]],
+        error_messages={"invalid_choice": "%(value)s is not a decision an automatic rule makes."},
+    )
+    since = forms.DateField(
+        label="Decided since",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Give a date as YYYY-MM-DD."},
+    )
+
+    def __init__(self, data: Any, *, contracts: Iterable[RbfContract]) -> None:
+        super().__init__(data)
+        self.fields["contract"].choices = _contract_choices(contracts)
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments of ``selectors.automatic_decisions``."""
+        filters = super().filters
+        return {"contract_id": filters.get("contract"), "decision": filters.get("decision", ""),
+                "since": filters.get("since")}
 
 
 class ClaimFilterForm(_FilterForm):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -30,6 +31,7 @@ from lamp.currencies import format_money, quantize
 from lamp.fields import CurrencyField, MoneyField
 from lamp.history import tracked
 from pilots.models import Organisation, Pilot
+from workers.models import Source
 
 
 class ContractStatus(models.TextChoices):
@@ -105,11 +107,23 @@ class RbfContract(models.Model):
 class MetricKind(models.TextChoices):
     """Which automatic verification rule applies to a metric's claims."""
 
-    PLACED = "placed", "Placed: employment started, employer attestation on file"
-    RETAINED_N = "retained_n", "Retained N days: employment lasted N days without separation"
-    ZERO_FEE = "zero_fee", "Zero fee: a worker survey reports no fee and no fee report above 0 exists"
-    TRAINED = "trained", "Trained: course completed and passed, certificate on file"
+    PLACED = "placed", "Placed: an employment on record, confirmed by a source other than the payee"
+    RETAINED_N = "retained_n", "Retained N days: employed N days, confirmed on or after day N, no separation before"
+    ZERO_FEE = "zero_fee", "Zero fee: the recruiter's declaration, the worker's answer and the payroll agree"
+    TRAINED = "trained", "Trained: a passed result from the assessor or staff"
     MANUAL = "manual", "Manual: verified by staff only"
+
+
+#: The sources that confirm each kind of outcome unless the metric names its own (``OutcomeMetric.sources``).
+#: For ``ZERO_FEE`` every listed source must be heard and agree; for the others one listed source other than
+#: the payee suffices.
+DEFAULT_SOURCES: dict[str, tuple[str, ...]] = {
+    MetricKind.PLACED: (Source.EMPLOYER, Source.WORKER, Source.STAFF, Source.VERIFIER),
+    MetricKind.RETAINED_N: (Source.EMPLOYER, Source.WORKER, Source.STAFF, Source.VERIFIER),
+    MetricKind.ZERO_FEE: (Source.RECRUITER, Source.WORKER, Source.EMPLOYER),
+    MetricKind.TRAINED: (Source.VERIFIER, Source.STAFF, Source.TRAINING_PROVIDER),
+    MetricKind.MANUAL: (Source.STAFF,),
+}
 
 
 @tracked
@@ -144,6 +158,13 @@ class OutcomeMetric(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="numerator_metrics"
     )
     position = models.PositiveSmallIntegerField(default=0)
+    sources = ArrayField(
+        models.CharField(max_length=20, choices=Source.choices),
+        default=list,
+        blank=True,
+        help_text="Which sources confirm the outcome (for zero fee: every one of them, agreeing); "
+        "empty for the defaults of the kind.",
+    )
 
     objects = ContractRecordQuerySet.as_manager()
 
@@ -181,6 +202,11 @@ class OutcomeMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.contract.reference})"
+
+    @property
+    def required_sources(self) -> tuple[str, ...]:
+        """The sources its claims are verified on: its own, or the defaults of its kind."""
+        return tuple(self.sources) or DEFAULT_SOURCES.get(self.kind, ())
 
     def as_terms(self) -> payments.Metric:
         """This metric as the payment rules see it; raises ``payments.TermsError`` if they cannot apply it."""
@@ -279,6 +305,9 @@ class OutcomeClaim(models.Model):
     reversal_reason = models.TextField(blank=True)
     in_review = models.BooleanField(
         default=False, help_text="An automatic rule found evidence for and against: waiting for staff to decide."
+    )
+    pending_reason = models.CharField(
+        max_length=500, blank=True, help_text="What a claim still waits for, as the automatic rule last said."
     )
 
     objects = OutcomeClaimQuerySet.as_manager()

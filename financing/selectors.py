@@ -41,8 +41,9 @@ from financing.models import (
     TranchePeriod,
     TrancheStatus,
     Verification,
+    VerificationMethod,
 )
-from financing.verification import RULES, worker_facts
+from financing.verification import decide, worker_facts
 from lamp.currencies import format_money, quantize
 from lamp.fields import MoneyField
 from workers.models import Evidence, FeeCategory
@@ -364,7 +365,7 @@ def queue_items(
             facts = facts_in_words(review.get("facts") or {})
             reviewed_at = parse_datetime(review["decided_at"]) if review.get("decided_at") else None
         else:
-            verdict = RULES[metric.kind](live[claim.worker_id], today=today, retention_days=metric.retention_days)
+            verdict = decide(claim, live[claim.worker_id], today=today)
             summary = _UNSETTLED.get(verdict.answer, "{reason}").format(reason=verdict.reason)
             facts = facts_in_words(verdict.facts)
             reviewed_at = None
@@ -682,3 +683,26 @@ def schedule_total(*, contract: RbfContract) -> Decimal:
     """The sum of every line of the contract's live schedule, rounded to its currency; one query."""
     total = PaymentLine.objects.filter(tranche__contract=contract).aggregate(total=Sum("amount"))["total"]
     return quantize(total or Decimal(0), contract.currency)
+
+
+# --- What the automatic rules decided ----------------------------------------------------------------
+
+#: The decisions a rule makes: verified, sent to review, reversed (a rule never rejects).
+AUTOMATIC_DECISIONS = (Decision.VERIFIED, Decision.NEEDS_REVIEW, Decision.REVERSED)
+
+
+def automatic_decisions(
+    *, user: Any, decision: str = "", contract_id: int | None = None, since: datetime.date | None = None
+) -> QuerySet[Verification]:
+    """What the automatic rules decided, newest first: each with its claim, metric, contract and worker
+    loaded, narrowed by decision, contract and the first day shown. Staff read it; the caller checks."""
+    rows = Verification.objects.visible_to(user).filter(method=VerificationMethod.AUTOMATIC)
+    if decision:
+        rows = rows.filter(decision=decision)
+    if contract_id is not None:
+        rows = rows.filter(claim__metric__contract_id=contract_id)
+    if since is not None:
+        rows = rows.filter(decided_at__date__gte=since)
+    private = (f"claim__{name}" for name in _WORKER_PRIVATE)
+    rows = rows.select_related("claim__metric__contract", "claim__worker").defer(*private)
+    return rows.order_by("-decided_at", "-id")

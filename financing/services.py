@@ -42,7 +42,7 @@ from financing.models import (
     VerificationMethod,
 )
 from financing.selectors import contract_terms, verified_claims
-from financing.verification import RULES, Answer, worker_facts
+from financing.verification import Answer, decide, worker_facts
 from lamp.currencies import quantize
 from lamp.history import acting_as
 from pilots.models import User
@@ -337,8 +337,9 @@ def fee_findings_apply(*, worker_ids: Iterable[int]) -> int:
     """Reverse each verified ``ZERO_FEE`` outcome of these workers that a fee on record contradicts; how many.
 
     The same reading as the ``ZERO_FEE`` rule: a fee above zero paid to the worker's recruiter, whoever the
-    contract pays. The reason names the latest such fee; what the claim was paid comes back through the
-    schedule (a clawback). Safe to run twice: a reversed claim is not verified any more.
+    contract pays. The reason names the category of the latest such fee, never its source (the recruiter reads
+    it); what the claim was paid comes back through the schedule (a clawback). Safe to run twice: a reversed
+    claim is not verified any more.
     """
     ids = list(worker_ids)
     recruiter_of = dict(Worker.objects.filter(pk__in=ids).values_list("pk", "recruiter_id"))
@@ -356,7 +357,8 @@ def fee_findings_apply(*, worker_ids: Iterable[int]) -> int:
             claim=claim,
             user=None,
             rule=MetricKind.ZERO_FEE,
-            reason=f"Fee reported after verification: {report.get_category_display()}, {report.amount_display}.",
+            # The recruiter reads this: the finding and its category, never who reported it.
+            reason=f"Fee finding after verification: {report.get_category_display()}.",
             facts={
                 "fee_report": report.pk,
                 "category": report.category,
@@ -390,10 +392,10 @@ def claim_create(
     """A provider's claim that ``worker`` achieved ``metric`` (its ``unit``-th unit) on ``achieved_on``.
 
     Who may claim what (a recruiter: its own contracts and workers) is the caller's to check; here are the
-    rules of any claim: the contract is active, the worker is in the contract's pilot, the date is not in the
-    future. A second claim for the same metric, worker and unit raises ``DuplicateClaim`` naming the first,
-    also when two arrive at once (the unique constraint decides). A new claim is put to automatic
-    verification once the transaction commits.
+    rules of any claim: the contract is active, the worker is in the contract's pilot, the date is in the
+    contract's period and not in the future. A second claim for the same metric, worker and unit raises
+    ``DuplicateClaim`` naming the first, also when two arrive at once (the unique constraint decides). A new
+    claim is put to automatic verification once the transaction commits.
     """
     with transaction.atomic(), acting_as(claimed_by, action="claim_create"):
         contract = metric.contract
@@ -405,6 +407,10 @@ def claim_create(
             raise ValidationError({"worker": "The worker is not in the pilot of the metric's contract."})
         if achieved_on > timezone.localdate():
             raise ValidationError({"achieved_on": "An outcome cannot be achieved in the future."})
+        if not contract.start_date <= achieved_on <= contract.end_date:
+            raise ValidationError(
+                {"achieved_on": f"Outside the contract's period ({contract.start_date} to {contract.end_date})."}
+            )
         existing = OutcomeClaim.objects.filter(metric=metric, worker=worker, unit=unit).values_list("pk", flat=True)
         if existing:
             raise DuplicateClaim(existing[0])
@@ -473,8 +479,9 @@ def claim_verify(
         claim.status = ClaimStatus.VERIFIED
         claim.verified_on = verified_on or timezone.localdate()
         claim.in_review = False
+        claim.pending_reason = ""
         claim.full_clean()
-        claim.save(update_fields=["status", "verified_on", "in_review"])
+        claim.save(update_fields=["status", "verified_on", "in_review", "pending_reason"])
         _record(claim, Decision.VERIFIED, user=user, rule=rule, reason=reason, facts=facts)
         if recompute:
             schedule_recompute_on_commit(contract_id=claim.metric.contract_id)
@@ -532,7 +539,8 @@ def claim_send_to_review(*, claim: OutcomeClaim, rule: str, reason: str, facts: 
         if claim.in_review and _latest_review_facts(claim) == facts:
             return claim  # already waiting with the same facts: a re-run adds nothing
         claim.in_review = True
-        claim.save(update_fields=["in_review"])
+        claim.pending_reason = ""
+        claim.save(update_fields=["in_review", "pending_reason"])
         _record(claim, Decision.NEEDS_REVIEW, user=None, rule=rule, reason=reason, facts=facts)
         return claim
 
@@ -650,22 +658,23 @@ class VerificationRun:
 def verify_pending_claims(*, contract_id: int, today: datetime.date | None = None) -> VerificationRun:
     """Apply the automatic rules to the contract's claims that wait for a decision (not those in review).
 
-    Safe to run again: a verified claim is not pending any more, and a claim sent to review with
-    the same facts is not sent twice.
+    A claim the rules leave waiting keeps what it waits for in ``pending_reason`` ("needs an independent
+    source…"), written only when it changed. Safe to run again: a verified claim is not pending any more,
+    and a claim sent to review with the same facts is not sent twice.
     """
     today = today or timezone.localdate()
     run = VerificationRun()
     pending = list(
         OutcomeClaim.objects.filter(metric__contract_id=contract_id, status=ClaimStatus.CLAIMED, in_review=False)
-        .select_related("metric")
+        .select_related("metric__contract")
         .order_by("id")
     )
     for batch_start in range(0, len(pending), 2_000):
         batch = pending[batch_start : batch_start + 2_000]
         facts = worker_facts(worker_ids={claim.worker_id for claim in batch}, today=today)
+        still_waiting: list[OutcomeClaim] = []
         for claim in batch:
-            rule = RULES[claim.metric.kind]
-            verdict = rule(facts[claim.worker_id], today=today, retention_days=claim.metric.retention_days)
+            verdict = decide(claim, facts[claim.worker_id], today=today)
             if verdict.answer == Answer.VERIFY:
                 try:
                     claim_verify(
@@ -684,12 +693,16 @@ def verify_pending_claims(*, contract_id: int, today: datetime.date | None = Non
                     continue
                 run.verified += 1
             elif verdict.answer == Answer.REVIEW:
-                claim_send_to_review(
-                    claim=claim, rule=claim.metric.kind, reason=verdict.reason, facts=verdict.facts
-                )
+                claim_send_to_review(claim=claim, rule=claim.metric.kind, reason=verdict.reason, facts=verdict.facts)
                 run.review += 1
             else:
                 run.waiting += 1
+                reason = verdict.reason[: OutcomeClaim._meta.get_field("pending_reason").max_length]
+                if claim.pending_reason != reason:
+                    claim.pending_reason = reason
+                    still_waiting.append(claim)
+        if still_waiting:
+            OutcomeClaim.objects.bulk_update(still_waiting, ["pending_reason"])
     if run.verified:
         schedule_recompute_on_commit(contract_id=contract_id)  # once for the run, not per claim
     return run

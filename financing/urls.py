@@ -9,6 +9,7 @@ urlpatterns = [
     path("verification/", queue.queue, name="queue"),
     path("verification/<int:pk>/verify/", queue.claim_verify, name="claim-verify"),
     path("verification/<int:pk>/reject/", queue.claim_reject, name="claim-reject"),
+    path("verification/decisions/", queue.decisions, name="decisions"),
     path("claims/", queue.claim_list, name="claims"),
     # Contracts, their schedules and tranches (financing/views/contracts.py).
     path("contracts/", contracts.contract_list, name="contracts"),

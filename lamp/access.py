@@ -22,18 +22,21 @@ from lamp.tenancy import Tenancy, tenancy_of
 STAFF = "staff"
 FUNDER = "funder"
 RECRUITER = "recruiter"
+EMPLOYER = "employer"
 
 View = Callable[..., HttpResponse]
 
 
 def tenancy_kind(tenancy: Tenancy) -> str | None:
-    """``"staff"``, ``"funder"``, ``"recruiter"`` or ``None`` (nobody)."""
+    """``"staff"``, ``"funder"``, ``"recruiter"``, ``"employer"`` or ``None`` (nobody)."""
     if tenancy.staff:
         return STAFF
     if tenancy.recruiter is not None:
         return RECRUITER
     if tenancy.funder is not None:
         return FUNDER
+    if tenancy.employer is not None:
+        return EMPLOYER
     return None
 
 

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from financing.api.views import ClaimViewSet, ContractViewSet
+from financing.api.views import ClaimViewSet, ContractViewSet, DecisionViewSet
 from pilots.api.views import JobOpeningViewSet, PilotViewSet
 from programme.api.views import ScorecardViewSet
 from workers.api.imports import WorkerImportView
@@ -28,6 +28,7 @@ router.register("contracts", ContractViewSet, basename="contract")
 router.register("pilots", PilotViewSet, basename="pilot")
 router.register("job-openings", JobOpeningViewSet, basename="job-opening")
 router.register("claims", ClaimViewSet, basename="claim")
+router.register("decisions", DecisionViewSet, basename="decision")
 router.register("scorecard", ScorecardViewSet, basename="scorecard")
 router.register("workers", WorkerViewSet, basename="worker")
 router.register("fee-reports", FeeReportViewSet, basename="fee-report")

@@ -267,7 +267,11 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",  # operations are tagged by resource (contracts, workers…), not "v1"
     "SERVE_INCLUDE_SCHEMA": False,
     # One enum for every currency field (wage, contract, fee…), rather than one per field.
-    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "lamp.currencies.CURRENCY_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "CurrencyEnum": "lamp.currencies.CURRENCY_CHOICES",
+        "SourceEnum": "workers.models.Source",
+        "FeeSourceEnum": "workers.models.FeeSource",
+    },
     # The schema documents endpoints, not data: anyone may read it, as the docs page must.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: no CDN, nothing fetched elsewhere.

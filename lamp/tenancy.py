@@ -6,8 +6,9 @@ user sees the contracts it pays, their schedules and pilots, and no personal dat
 partner user without an organisation, sees nothing. A scoped queryset makes another organisation's row
 simply absent: a detail view answers 404, never a 403 that would confirm the row exists.
 
-Each model's QuerySet says what a recruiter and a funder see (``for_recruiter`` / ``for_funder``,
-given the organisation's id); ``visible_to`` picks the branch from the user's role.
+Each model's QuerySet says what a recruiter, a funder and an employer see (``for_recruiter`` /
+``for_funder`` / ``for_employer``, given the organisation's id); ``visible_to`` picks the branch from the
+user's role. An employer sees the workers employed in its own job openings, and what it told about them.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from django.db import models
 
 @dataclass(frozen=True)
 class Tenancy:
-    """What a user acts as: program staff, or a recruiter or funder organisation (its id), or nobody."""
+    """What a user acts as: program staff, or a recruiter, funder or employer organisation (its id), or nobody."""
 
     staff: bool = False
     recruiter: int | None = None
     funder: int | None = None
+    employer: int | None = None
 
 
 def tenancy_of(user: Any) -> Tenancy:
@@ -50,12 +52,17 @@ class TenantQuerySet(models.QuerySet):
             return self.for_recruiter(tenancy.recruiter)
         if tenancy.funder is not None:
             return self.for_funder(tenancy.funder)
+        if tenancy.employer is not None:
+            return self.for_employer(tenancy.employer)
         return self.none()
 
     def for_recruiter(self, organisation_id: int) -> Self:
         return self.none()
 
     def for_funder(self, organisation_id: int) -> Self:
+        return self.none()
+
+    def for_employer(self, organisation_id: int) -> Self:
         return self.none()
 
 

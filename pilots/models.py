@@ -24,6 +24,7 @@ class OrganisationKind(models.TextChoices):
     FUNDER = "funder", "Funder"
     GOVERNMENT = "government", "Government"
     NGO = "ngo", "NGO"
+    VERIFIER = "verifier", "Independent verifier"
 
 
 class Organisation(models.Model):
@@ -55,10 +56,11 @@ class Role(models.TextChoices):
     STAFF = "staff", "Program staff"
     RECRUITER = "recruiter", "Partner recruiter"
     FUNDER = "funder", "Funder (read-only)"
+    EMPLOYER = "employer", "Employer"
 
 
 class User(AbstractUser):
-    """A person who logs in. Recruiters and funders act for one organisation and see only its records."""
+    """A person who logs in. Recruiters, funders and employers act for one organisation and see only its records."""
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
     organisation = models.ForeignKey(
@@ -94,6 +96,8 @@ class User(AbstractUser):
             return Tenancy(recruiter=self.organisation_id)
         if self.role == Role.FUNDER:
             return Tenancy(funder=self.organisation_id)
+        if self.role == Role.EMPLOYER:
+            return Tenancy(employer=self.organisation_id)
         return Tenancy()
 
 

@@ -65,12 +65,14 @@ from workers.models import (
     Evidence,
     EvidenceKind,
     FeeCategory,
+    FeeDeclaration,
     FeeReport,
     FeeSource,
     Gender,
     IdentityDocumentType,
     JourneyEvent,
     SeparationReason,
+    Source,
     TrainingEnrollment,
     Worker,
 )
@@ -162,6 +164,8 @@ RECRUITERS: dict[str, RecruiterSpec] = {
 
 #: The recruiter organisation that the ``recruiter`` login acts for.
 LOGIN_RECRUITER = "cosecha_justa"
+#: The employer (an H-2A grower) that the ``employer`` login acts for.
+LOGIN_EMPLOYER = "pacific_crest"
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,7 @@ USERS: tuple[UserSpec, ...] = (
     UserSpec("approver", "Daniel", "Mensah", "daniel.mensah@lamp.example", Role.STAFF, admin=True),
     UserSpec("recruiter", "Luis Fernando", "Ajú", "luis.aju@cosechajusta.example", Role.RECRUITER, LOGIN_RECRUITER),
     UserSpec("funder", "Rachel", "Okafor", "rokafor@corridorfund.example", Role.FUNDER, "outcomes_fund"),
+    UserSpec("employer", "Megan", "Hollis", "mhollis@pacificcrest.example", Role.EMPLOYER, LOGIN_EMPLOYER),
 )
 
 SECTORS: dict[str, str] = {
@@ -1063,6 +1068,10 @@ class EvidencePlan:
     season: int
     #: The journey event this document supports, if any.
     stage: Stage | None = None
+    #: Who supplies it: the worker's ``recruiter``, the ``employer`` (``org`` names it), the ``worker`` through
+    #: their own link, or a training ``provider`` (``org``).
+    by: str = "recruiter"
+    org: str = ""
 
 
 @dataclass(slots=True)
@@ -1311,6 +1320,8 @@ def _plan_season(
                 f"{employer} confirms that employment as {place.title} started on {start}",
                 {"employment_started_on": start.isoformat(), "employer": employer},
                 season,
+                by="employer",
+                org=place.employer,
             )
         )
     payroll_on = start + _days(rng, 40, 60)
@@ -1321,8 +1332,17 @@ def _plan_season(
                 payroll_on,
                 f"{employer} payroll export {payroll_on:%Y-%m}",
                 f"Pay slips for {payroll_on:%B %Y}",
-                {"wage": place.wage, "currency": place.currency},
+                {
+                    "wage": place.wage,
+                    "currency": place.currency,
+                    "employment_started_on": start.isoformat(),
+                    "period_start": (payroll_on - datetime.timedelta(days=13)).isoformat(),
+                    "period_end": payroll_on.isoformat(),
+                    "deductions": [{"purpose": "tax"}, {"purpose": "housing"}],
+                },
                 season,
+                by="employer",
+                org=place.employer,
             )
         )
     surveyed_on = deployed + _days(rng, 20, 60)
@@ -1333,8 +1353,9 @@ def _plan_season(
                 surveyed_on,
                 f"Worker survey (signed link), season {season}",
                 "The worker's own answers on fees, wages and employment",
-                {"fee_paid": False, "still_employed": end is None or end > surveyed_on},
+                {"fee_paid": False, "working": end is None or end > surveyed_on},
                 season,
+                by="worker",
             )
         )
     plan.employments.append(employment)
@@ -1380,6 +1401,8 @@ def _plan_training(
                     {"course": course.course, "level": course.level, "passed": True},
                     season,
                     Stage.TRAINED if position == 0 else None,
+                    by="provider",
+                    org=course.provider,
                 )
             )
             if course.language and _cefr_rank(course.level) > _cefr_rank(plan.languages.get(course.language, "")):
@@ -1792,9 +1815,30 @@ def _write(plans: list[WorkerPlan], world: World) -> None:
     staff_id = world.users["staff"].pk
     login_recruiter_id = world.users["recruiter"].pk
 
+    login_employer_id = world.users["employer"].pk
+    organisation_ids = {key: org.pk for key, org in world.organisations.items()}
+
     def entered_by(plan: WorkerPlan) -> int | None:
         # The demo has a login for one recruiter; the others' records came in through their API tokens.
         return login_recruiter_id if plan.recruiter == LOGIN_RECRUITER else None
+
+    def supplied(plan: WorkerPlan, e: EvidencePlan) -> dict[str, Any]:
+        """Who uploaded a document and so who supplied it: the recruiter, the employer, the worker's own link,
+        or the training provider (their systems' API tokens, but for the demo's logins)."""
+        if e.by == "worker":
+            return {"uploaded_by_id": None, "source": Source.WORKER, "source_organisation_id": None}
+        if e.by == "employer":
+            user = login_employer_id if e.org == LOGIN_EMPLOYER else None
+            organisation = organisation_ids[e.org]
+            return {"uploaded_by_id": user, "source": Source.EMPLOYER, "source_organisation_id": organisation}
+        if e.by == "provider":
+            return {
+                "uploaded_by_id": None,
+                "source": Source.TRAINING_PROVIDER,
+                "source_organisation_id": organisation_ids[e.org],
+            }
+        recruiter = world.recruiters[plan.recruiter].organisation_id
+        return {"uploaded_by_id": entered_by(plan), "source": Source.RECRUITER, "source_organisation_id": recruiter}
 
     workers = []
     for plan in plans:
@@ -1826,8 +1870,8 @@ def _write(plans: list[WorkerPlan], world: World) -> None:
                 reference=e.reference,
                 description=e.description,
                 facts=e.facts,
-                uploaded_by_id=entered_by(plan),
                 uploaded_at=_at(e.on),
+                **supplied(plan, e),
             )
             for e in plan.evidence
         ]
@@ -1836,7 +1880,9 @@ def _write(plans: list[WorkerPlan], world: World) -> None:
     Evidence.objects.bulk_create([row for rows in evidence for row in rows], batch_size=CHUNK)
 
     events, employments, trainings, fees, claims, checks = [], [], [], [], [], []
+    declarations: list[FeeDeclaration] = []
     for worker, plan, documents in zip(workers, plans, evidence, strict=True):
+        worker_recruiter = world.recruiters[plan.recruiter].organisation_id
         supports = {(e.season, e.stage): documents[i].pk for i, e in enumerate(plan.evidence) if e.stage}
         events += [
             JourneyEvent(
@@ -1859,6 +1905,12 @@ def _write(plans: list[WorkerPlan], world: World) -> None:
                 start_date=job.start,
                 end_date=job.end,
                 separation_reason=job.reason,
+                # Recorded by the employer, through its own channel.
+                source=Source.EMPLOYER,
+                source_organisation_id=openings[job.opening].employer_id,
+                recorded_by_id=login_employer_id
+                if openings[job.opening].employer_id == organisation_ids[LOGIN_EMPLOYER]
+                else None,
             )
             for job in plan.employments
         ]
@@ -1872,6 +1924,11 @@ def _write(plans: list[WorkerPlan], world: World) -> None:
                 passed=t.passed,
                 level_achieved=t.level,
                 certificate_id=documents[t.certificate].pk if t.certificate is not None else None,
+                # The provider's assessment: it counts for an outcome unless the provider is the one paid.
+                result_source=Source.TRAINING_PROVIDER if t.passed is not None else Source.UNRECORDED,
+                result_organisation_id=world.organisations[plan.pilot.courses[t.course].provider].pk
+                if t.passed is not None
+                else None,
             )
             for t in plan.trainings
         ]
@@ -1888,9 +1945,20 @@ def _write(plans: list[WorkerPlan], world: World) -> None:
                 source=fee.source,
                 reported_by_id={FeeSource.STAFF: staff_id, FeeSource.RECRUITER: entered_by(plan)}.get(fee.source),
                 reported_at=_at(fee.paid_on + datetime.timedelta(days=7)),
+                source_organisation_id=worker_recruiter if fee.source == FeeSource.RECRUITER else None,
             )
             for fee in plan.fees
         ]
+        if not plan.fees and any(claim.metric == "ZERO_FEE" for claim in plan.claims):
+            # The recruiter's own word that it charged nothing: one of the three voices of a zero-fee outcome.
+            declarations.append(
+                FeeDeclaration(
+                    worker_id=worker.pk,
+                    recruiter_id=worker.recruiter_id,
+                    declared_by_id=entered_by(plan),
+                    declared_at=_at(plan.events[0][2]),
+                )
+            )
         for claim in plan.claims:
             row = OutcomeClaim(
                 metric_id=world.metrics[(plan.pilot.slug, claim.metric)].pk,
@@ -1926,6 +1994,7 @@ def _write(plans: list[WorkerPlan], world: World) -> None:
     Employment.objects.bulk_create(employments, batch_size=CHUNK)
     TrainingEnrollment.objects.bulk_create(trainings, batch_size=CHUNK)
     FeeReport.objects.bulk_create(fees, batch_size=CHUNK)
+    FeeDeclaration.objects.bulk_create(declarations, batch_size=CHUNK)
     OutcomeClaim.objects.bulk_create(claims, batch_size=CHUNK)
     Verification.objects.bulk_create(checks, batch_size=CHUNK)
 

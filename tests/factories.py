@@ -159,6 +159,8 @@ class EvidenceFactory(factory.django.DjangoModelFactory):
     worker = factory.SubFactory(WorkerFactory)
     kind = wrk.EvidenceKind.EMPLOYER_ATTESTATION
     reference = factory.Sequence(lambda n: f"HR system record {n}")
+    # A document program staff confirmed: a source independent of any payee.
+    source = wrk.Source.STAFF
 
 
 class JourneyEventFactory(factory.django.DjangoModelFactory):
@@ -202,6 +204,14 @@ class FeeReportFactory(factory.django.DjangoModelFactory):
     currency = "GTQ"
     paid_to = "Sub-agent in Huehuetenango"
     source = wrk.FeeSource.WORKER_SURVEY
+
+
+class FeeDeclarationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = wrk.FeeDeclaration
+
+    worker = factory.SubFactory(WorkerFactory)
+    recruiter = factory.SelfAttribute("worker.recruiter")
 
 
 class RbfContractFactory(factory.django.DjangoModelFactory):

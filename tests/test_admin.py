@@ -55,6 +55,7 @@ FACTORIES: dict[str, Callable[[], Model]] = {
     "recruitment.Recruiter": factories.RecruiterFactory,
     "recruitment.RecruiterAssignment": factories.RecruiterAssignmentFactory,
     "workers.FeeReport": factories.FeeReportFactory,
+    "workers.FeeDeclaration": factories.FeeDeclarationFactory,
     "workers.Worker": factories.WorkerFactory,
     "workers.Evidence": factories.EvidenceFactory,
     "workers.JourneyEvent": factories.JourneyEventFactory,
@@ -82,6 +83,7 @@ NO_ADD_PAGE = {
     "financing.Disbursement",
     "workers.DuplicateFlag",  # flagged by registration (workers.services.worker_register_unique)
     "lamp.IdempotencyRecord",  # stored by the API (lamp.idempotency)
+    "workers.FeeDeclaration",  # declared by the recruiter through the API (workers.services.fee_declaration_record)
 }
 # Every change to these is kept in history by database triggers (lamp.history.tracked).
 TRACKED = (
@@ -94,6 +96,7 @@ TRACKED = (
     "financing.Disbursement",
     "workers.Employment",
     "workers.FeeReport",
+    "workers.FeeDeclaration",
 )
 NEVER_DELETED = (
     "financing.PaymentLine",
@@ -574,12 +577,29 @@ def test_open_tranche_can_be_edited(admin_client) -> None:
     ("label", "field"),
     [
         ("workers.FeeReport", "reported_by"),
-        ("workers.Evidence", "uploaded_by"),
     ],
 )
 def test_new_record_proposes_the_signed_in_user_as_its_author(admin_client, superuser: User, label: str, field: str):
     form = admin_client.get(url(label, "add")).context["adminform"].form
     assert form[field].value() == superuser.pk
+
+
+def test_evidence_added_in_the_admin_is_supplied_by_the_signed_in_staff(admin_client, superuser: User) -> None:
+    worker = factories.WorkerFactory()
+    data = {"worker": worker.pk, "kind": "employer_attestation", "reference": "Letter from HR", "facts": "{}"}
+    response = admin_client.post(url("workers.Evidence", "add"), data)
+    assert response.status_code == 302, form_errors(response)
+    evidence = worker.evidence.get()
+    assert (evidence.uploaded_by, evidence.source, evidence.source_organisation) == (superuser, "staff", None)
+
+
+def test_an_employment_saved_in_the_admin_records_who_saved_it(admin_client, superuser: User) -> None:
+    employment = factories.EmploymentFactory()
+    data = {"worker": employment.worker_id, "job_opening": employment.job_opening_id, "start_date": "2026-04-06"}
+    response = admin_client.post(url("workers.Employment", "change", employment.pk), {**data, "note": "checked"})
+    assert response.status_code == 302, form_errors(response)
+    employment.refresh_from_db()
+    assert (employment.recorded_by, employment.source, employment.note) == (superuser, "staff", "checked")
 
 
 # --- history ------------------------------------------------------------------------------------------------------

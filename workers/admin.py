@@ -27,6 +27,7 @@ from workers.models import (
     DuplicateReason,
     Employment,
     Evidence,
+    FeeDeclaration,
     FeeReport,
     JourneyEvent,
     TrainingEnrollment,
@@ -36,8 +37,10 @@ from workers.selectors import identity_document_hashes
 from workers.services import (
     DuplicateWorker,
     duplicate_flags_resolve,
+    employment_save,
     evidence_add,
     journey_move,
+    training_enrollment_save,
     worker_edit_check,
     worker_edit_flag,
     worker_register,
@@ -120,7 +123,8 @@ class EmploymentInline(admin.TabularInline):
     model = Employment
     extra = 0
     autocomplete_fields = ("job_opening",)
-    fields = ("job_opening", "start_date", "end_date", "separation_reason", "note")
+    fields = ("job_opening", "start_date", "end_date", "separation_reason", "note", "source")
+    readonly_fields = ("source",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Employment]:
         return super().get_queryset(request).select_related("worker", "job_opening__employer")
@@ -138,7 +142,7 @@ class TrainingEnrollmentInline(admin.TabularInline):
 
 class EvidenceInline(ReadOnlyTabularInline):
     model = Evidence
-    fields = ("kind", "reference", "file", "description", "uploaded_by", "uploaded_at")
+    fields = ("kind", "reference", "file", "description", "source", "uploaded_by", "uploaded_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
         return super().get_queryset(request).select_related("worker", "uploaded_by")
@@ -243,6 +247,20 @@ class WorkerAdmin(admin.ModelAdmin):
         if hashes:
             matched = matched | queryset.filter(identity_document_hash__in=hashes)
         return matched, may_have_duplicates
+
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        """Employments and training results saved on the worker's page go through their services, which
+        record the signed-in user as their source."""
+        if formset.model not in (Employment, TrainingEnrollment):
+            super().save_formset(request, form, formset, change)
+            return
+        for row in formset.save(commit=False):
+            if formset.model is Employment:
+                employment_save(employment=row, recorded_by=request.user)
+            else:
+                training_enrollment_save(enrollment=row, recorded_by=request.user)
+        for row in formset.deleted_objects:
+            row.delete()
 
     def save_model(self, request: HttpRequest, obj: Worker, form: WorkerForm, change: bool) -> None:
         if change:
@@ -383,8 +401,11 @@ class JourneyEventAdmin(admin.ModelAdmin):
 
 @admin.register(Employment)
 class EmploymentAdmin(admin.ModelAdmin):
-    list_display = ("worker", "job_opening", "start_date", "end_date", "separation_reason")
-    list_filter = ("separation_reason", "job_opening__pilot")
+    """Saved through ``employment_save``: whoever saves here is the employment's source (program staff)."""
+
+    list_display = ("worker", "job_opening", "start_date", "end_date", "separation_reason", "source")
+    list_filter = ("separation_reason", "source", "job_opening__pilot")
+    readonly_fields = ("source", "source_organisation", "recorded_by")
     list_select_related = ("worker", "job_opening__employer")
     search_fields = (
         "worker__given_names",
@@ -396,34 +417,40 @@ class EmploymentAdmin(admin.ModelAdmin):
     date_hierarchy = "start_date"
     autocomplete_fields = ("worker", "job_opening")
 
+    def save_model(self, request: HttpRequest, obj: Employment, form: forms.ModelForm, change: bool) -> None:
+        employment_save(employment=obj, recorded_by=request.user)
+
 
 @admin.register(TrainingEnrollment)
 class TrainingEnrollmentAdmin(admin.ModelAdmin):
-    list_display = ("worker", "course", "provider", "enrolled_on", "completed_on", "passed", "level_achieved")
+    list_display = ("worker", "course", "provider", "enrolled_on", "completed_on", "passed", "result_source")
     list_filter = ("passed", "provider")
     list_select_related = ("worker", "provider")
     search_fields = ("worker__given_names", "worker__family_names", "course", "provider__name")
     ordering = ("-enrolled_on", "-id")
     date_hierarchy = "enrolled_on"
     autocomplete_fields = ("worker", "provider", "certificate")
+    readonly_fields = ("result_source", "result_organisation")
+
+    def save_model(self, request: HttpRequest, obj: TrainingEnrollment, form: forms.ModelForm, change: bool) -> None:
+        training_enrollment_save(enrollment=obj, recorded_by=request.user)
 
 
 @admin.register(Evidence)
 class EvidenceAdmin(CurrentUserInitialMixin, admin.ModelAdmin):
-    list_display = ("__str__", "reference", "file", "uploaded_by", "uploaded_at")
-    list_filter = ("kind",)
+    list_display = ("__str__", "reference", "file", "source", "uploaded_by", "uploaded_at")
+    list_filter = ("kind", "source")
     list_select_related = ("worker", "uploaded_by")
     search_fields = ("worker__given_names", "worker__family_names", "reference", "description", "sha256")
     ordering = ("-uploaded_at", "-id")
     date_hierarchy = "uploaded_at"
     autocomplete_fields = ("worker", "uploaded_by")
-    readonly_fields = ("sha256", "size", "content_type")
-    initial_user_fields = ("uploaded_by",)
+    readonly_fields = ("sha256", "size", "content_type", "source", "source_organisation", "uploaded_by", "uploaded_at")
     fieldsets = (
         (None, {"fields": ("worker", "kind", "description")}),
         ("Where it is", {"fields": ("file", "reference", "sha256", "size", "content_type")}),
         ("What it states", {"fields": ("facts",)}),
-        ("Record", {"fields": ("uploaded_by", "uploaded_at")}),
+        ("Who supplied it", {"fields": ("source", "source_organisation", "uploaded_by", "uploaded_at")}),
     )
 
     def save_model(self, request: HttpRequest, obj: Evidence, form: forms.ModelForm, change: bool) -> None:
@@ -431,10 +458,11 @@ class EvidenceAdmin(CurrentUserInitialMixin, admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         # New evidence goes through the service: it keeps the file's SHA-256 and re-runs verification.
+        # The signed-in user is the uploader, and so the source: nobody uploads in another's name.
         saved = evidence_add(
             worker=obj.worker,
             kind=obj.kind,
-            uploaded_by=obj.uploaded_by,
+            uploaded_by=request.user,
             file=form.cleaned_data.get("file") or None,
             reference=obj.reference,
             description=obj.description,
@@ -509,3 +537,18 @@ class FeeReportAdmin(CurrentUserInitialMixin, admin.ModelAdmin):
     @admin.display(description="amount", ordering="amount")
     def amount_with_currency(self, obj: FeeReport) -> str:
         return obj.amount_display
+
+
+@admin.register(FeeDeclaration)
+class FeeDeclarationAdmin(admin.ModelAdmin):
+    """A recruiter's declarations that it charged a worker no fee: made through the API, shown here."""
+
+    list_display = ("worker", "recruiter", "declared_by", "declared_at")
+    list_select_related = ("worker", "recruiter__organisation", "declared_by")
+    list_filter = (("recruiter", RecruiterListFilter),)
+    search_fields = ("worker__given_names", "worker__family_names", "recruiter__organisation__name")
+    ordering = ("-declared_at", "-id")
+    readonly_fields = ("worker", "recruiter", "declared_by", "declared_at", "note")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -22,7 +22,14 @@ from lamp.history import tracked
 from lamp.masking import mask_date
 from pilots.models import JobOpening, Organisation, OrganisationKind, Pilot
 from pilots.stages import EXITS, Stage
-from workers.querysets import FeeReportQuerySet, WorkerQuerySet, WorkerRecordQuerySet
+from workers.querysets import (
+    EmploymentQuerySet,
+    EvidenceQuerySet,
+    FeeDeclarationQuerySet,
+    FeeReportQuerySet,
+    WorkerQuerySet,
+    WorkerRecordQuerySet,
+)
 
 
 class Gender(models.TextChoices):
@@ -142,6 +149,57 @@ class Worker(models.Model):
         return mask_date(self.date_of_birth)
 
 
+class Source(models.TextChoices):
+    """Who supplied a fact about a worker: derived from the signed-in user's organisation and the channel,
+    never taken from what a request says. The rules count a fact only when its source is independent of the
+    contract's payee (its provider): ``source_organisation`` says which organisation, if any, supplied it."""
+
+    WORKER = "worker", "The worker (own link)"
+    EMPLOYER = "employer", "Employer"
+    RECRUITER = "recruiter", "Recruiter"
+    TRAINING_PROVIDER = "training_provider", "Training provider"
+    STAFF = "staff", "Program staff"
+    VERIFIER = "verifier", "Independent verifier"
+    PARTNER = "partner", "Another partner organisation"
+    UNRECORDED = "unrecorded", "Not recorded"
+
+
+#: The source a user of an organisation of each kind speaks as.
+SOURCE_OF_KIND: dict[str, str] = {
+    OrganisationKind.EMPLOYER: Source.EMPLOYER,
+    OrganisationKind.RECRUITER: Source.RECRUITER,
+    OrganisationKind.TRAINING_PROVIDER: Source.TRAINING_PROVIDER,
+    OrganisationKind.VERIFIER: Source.VERIFIER,
+}
+
+
+def source_of(user: Any) -> tuple[str, int | None]:
+    """``(source, organisation id)`` of what ``user`` supplies: program staff, or the kind of its organisation;
+    ``UNRECORDED`` for no user (a script, a migration) or a user attached to no organisation."""
+    if user is None:
+        return Source.UNRECORDED, None
+    if getattr(user, "is_program_staff", False):
+        return Source.STAFF, None
+    organisation_id = getattr(user, "organisation_id", None)
+    if organisation_id is None:
+        return Source.UNRECORDED, None
+    kind = user.organisation.kind
+    return SOURCE_OF_KIND.get(kind, Source.PARTNER), organisation_id
+
+
+def _source_fields(help_text: str) -> tuple[models.CharField, models.ForeignKey]:
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.UNRECORDED, help_text=help_text)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The organisation that supplied it; empty for the worker, program staff or an unrecorded source.",
+    )
+    return source, organisation
+
+
 class EvidenceKind(models.TextChoices):
     EMPLOYER_ATTESTATION = "employer_attestation", "Employer attestation"
     PAYROLL_RECORD = "payroll_record", "Payroll record"
@@ -174,8 +232,9 @@ class Evidence(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    source, source_organisation = _source_fields("Who supplied it: from the uploader's organisation and the channel.")
 
-    objects = WorkerRecordQuerySet.as_manager()
+    objects = EvidenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
@@ -183,6 +242,7 @@ class Evidence(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(file="") | ~Q(reference=""), name="evidence_file_or_reference"),
             models.CheckConstraint(condition=Q(kind__in=EvidenceKind.values), name="evidence_kind_valid"),
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="evidence_source_valid"),
         ]
         indexes = [models.Index(fields=["worker", "kind"])]
 
@@ -251,8 +311,12 @@ class Employment(models.Model):
     end_date = models.DateField(null=True, blank=True)
     separation_reason = models.CharField(max_length=30, choices=SeparationReason.choices, blank=True)
     note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source, source_organisation = _source_fields("Who recorded the employment (and its end, if any).")
 
-    objects = WorkerRecordQuerySet.as_manager()
+    objects = EmploymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["worker", "-start_date", "-id"]
@@ -265,6 +329,7 @@ class Employment(models.Model):
                 condition=Q(separation_reason="") | Q(end_date__isnull=False),
                 name="employment_separation_has_end",
             ),
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="employment_source_valid"),
         ]
         indexes = [models.Index(fields=["job_opening", "start_date"])]
 
@@ -286,6 +351,7 @@ class TrainingEnrollment(models.Model):
     passed = models.BooleanField(null=True, blank=True, help_text="Unknown until the course is assessed.")
     level_achieved = models.CharField(max_length=20, blank=True, help_text="e.g. CEFR B1, licence class C.")
     certificate = models.ForeignKey(Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    result_source, result_organisation = _source_fields("Who recorded the result: the assessor, staff or the provider.")
 
     objects = WorkerRecordQuerySet.as_manager()
 
@@ -296,6 +362,7 @@ class TrainingEnrollment(models.Model):
                 condition=Q(completed_on__isnull=True) | Q(completed_on__gte=F("enrolled_on")),
                 name="training_completed_after_enrolled",
             ),
+            models.CheckConstraint(condition=Q(result_source__in=Source.values), name="training_result_source_valid"),
         ]
 
     def __str__(self) -> str:
@@ -358,9 +425,14 @@ class FeeCategory(models.TextChoices):
 
 
 class FeeSource(models.TextChoices):
+    """Who reported the fee. Any fee from any source is a finding: the pilots are zero-fee."""
+
+    WORKER = "worker", "The worker (own link)"
     WORKER_SURVEY = "worker_survey", "Worker survey"
     RECRUITER = "recruiter", "Recruiter"
+    EMPLOYER_PAYROLL = "employer_payroll", "Employer payroll"
     STAFF = "staff", "Program staff"
+    VERIFIER = "verifier", "Independent verifier"
 
 
 @tracked
@@ -387,6 +459,14 @@ the recruiter of the worker when the fee was reported.
     )
     reported_at = models.DateTimeField(default=timezone.now)
     note = models.TextField(blank=True)
+    source_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The organisation that reported it; empty for the worker, program staff or an unrecorded source.",
+    )
 
     objects = FeeReportQuerySet.as_manager()
 
@@ -408,3 +488,31 @@ the recruiter of the worker when the fee was reported.
     @property
     def amount_display(self) -> str:
         return format_money(self.amount, self.currency)
+
+
+@tracked
+class FeeDeclaration(models.Model):
+    """A recruiter's declaration for one worker: no fee or related cost was charged to them.
+
+    One of the three sources a ``ZERO_FEE`` outcome is triangulated from (with the worker's own answer and
+    the employer's payroll): the payee's own word, which counts only beside the other two.
+    """
+
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="fee_declarations")
+    recruiter = models.ForeignKey("recruitment.Recruiter", on_delete=models.PROTECT, related_name="fee_declarations")
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    declared_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    objects = FeeDeclarationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-declared_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["worker", "recruiter"], name="fee_declaration_once_per_recruiter"),
+        ]
+
+    def __str__(self) -> str:
+        return f"No fee charged to {self.worker} (declared by {self.recruiter})"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Subquery
 
 from lamp.tenancy import TenantQuerySet, model_named
 
@@ -24,9 +24,22 @@ def recruiter_of(organisation_id: int) -> Subquery:
     return Subquery(recruiters.order_by().values("pk")[:1])
 
 
+def employed_by(organisation_id: int, worker: str = "pk") -> Exists:
+    """Whether the worker (``worker``: the path to its id) has an employment in one of the employer's openings."""
+    return Exists(
+        model_named("workers.Employment").objects.filter(
+            worker_id=OuterRef(worker), job_opening__employer_id=organisation_id
+        )
+    )
+
+
 class WorkerQuerySet(TenantQuerySet):
     def for_recruiter(self, organisation_id: int) -> Self:
         return self.filter(recruiter_id=recruiter_of(organisation_id))
+
+    def for_employer(self, organisation_id: int) -> Self:
+        """The workers employed in the employer's own job openings, and no one else."""
+        return self.filter(employed_by(organisation_id))
 
 
 class WorkerRecordQuerySet(TenantQuerySet):
@@ -36,8 +49,37 @@ class WorkerRecordQuerySet(TenantQuerySet):
         return self.filter(worker__recruiter__organisation_id=organisation_id)
 
 
-class FeeReportQuerySet(TenantQuerySet):
-    """Fees the recruiter's own workers reported. Personal data: never a funder's."""
+class EvidenceQuerySet(WorkerRecordQuerySet):
+    """A recruiter sees the evidence about its workers except what the workers said themselves (the worker is
+    protected: a recruiter never learns which worker said what); an employer sees what it supplied."""
 
     def for_recruiter(self, organisation_id: int) -> Self:
-        return self.filter(worker__recruiter__organisation_id=organisation_id)
+        return super().for_recruiter(organisation_id).exclude(source="worker")
+
+    def for_employer(self, organisation_id: int) -> Self:
+        return self.filter(source_organisation_id=organisation_id)
+
+
+class EmploymentQuerySet(WorkerRecordQuerySet):
+    def for_employer(self, organisation_id: int) -> Self:
+        """The employments in the employer's own job openings."""
+        return self.filter(job_opening__employer_id=organisation_id)
+
+
+class FeeReportQuerySet(TenantQuerySet):
+    """Personal data: never a funder's. A recruiter sees the fees it reported itself, never who else reported
+    one about its workers (a fee finding reaches it as the category on a reversed claim); an employer the fee
+    findings of its own payroll."""
+
+    def for_recruiter(self, organisation_id: int) -> Self:
+        return self.filter(worker__recruiter__organisation_id=organisation_id, source="recruiter")
+
+    def for_employer(self, organisation_id: int) -> Self:
+        return self.filter(source_organisation_id=organisation_id)
+
+
+class FeeDeclarationQuerySet(TenantQuerySet):
+    """A recruiter's declarations about its own workers."""
+
+    def for_recruiter(self, organisation_id: int) -> Self:
+        return self.filter(recruiter__organisation_id=organisation_id)

@@ -27,13 +27,31 @@ from workers.journey import JourneyError, check_date, check_move
 from workers.models import (
     DuplicateFlag,
     DuplicateReason,
+    Employment,
     Evidence,
+    FeeDeclaration,
     FeeReport,
+    FeeSource,
     JourneyEvent,
+    Source,
+    TrainingEnrollment,
     Worker,
     identity_document_hash,
+    source_of,
 )
 from workers.signals import worker_facts_changed_on_commit
+
+#: The channels a fact reaches the platform through: a signed-in account (staff, a partner organisation's
+#: user or token), or the worker's own link.
+ACCOUNT = "account"
+WORKER_LINK = "worker_link"
+
+#: The source a fee report has when an organisation's user reports it (staff say which survey it came from).
+FEE_SOURCE_OF: dict[str, str] = {
+    Source.RECRUITER: FeeSource.RECRUITER,
+    Source.EMPLOYER: FeeSource.EMPLOYER_PAYROLL,
+    Source.VERIFIER: FeeSource.VERIFIER,
+}
 
 
 @transaction.atomic
@@ -185,12 +203,16 @@ def evidence_add(
     reference: str = "",
     description: str = "",
     facts: dict[str, Any] | None = None,
+    channel: str = ACCOUNT,
 ) -> Evidence:
     """Keep a piece of evidence about a worker (a file, or where it is kept), with the SHA-256 of the file.
 
-    New evidence may settle a pending outcome claim: it is announced once this commits, and the
+    Who supplied it (``source``, ``source_organisation``) is derived from ``uploaded_by``'s organisation
+    and the ``channel`` (``ACCOUNT``, or ``WORKER_LINK`` for the worker's own link), never from the caller's
+    say. New evidence may settle a pending outcome claim: it is announced once this commits, and the
     financing layer re-runs automatic verification for the worker's contracts.
     """
+    source, organisation_id = (Source.WORKER, None) if channel == WORKER_LINK else source_of(uploaded_by)
     evidence = Evidence(
         worker=worker,
         kind=kind,
@@ -198,6 +220,8 @@ def evidence_add(
         description=description,
         facts=facts or {},
         uploaded_by=uploaded_by,
+        source=source,
+        source_organisation_id=organisation_id,
     )
     if file is not None:
         digest = hashlib.sha256()
@@ -212,6 +236,34 @@ def evidence_add(
     evidence.save()
     worker_facts_changed_on_commit(sender=Evidence, worker_ids=[worker.pk])
     return evidence
+
+
+# --- Employment and training results, with who recorded them ------------------------------------------
+
+
+@transaction.atomic
+def employment_save(*, employment: Employment, recorded_by: User | None) -> Employment:
+    """Record an employment, or a change to it (its end and separation too), as ``recorded_by``: who records
+    it is its source (the employer, staff…), which the outcome rules weigh. Announced after commit."""
+    with acting_as(recorded_by, action="employment_save"):
+        employment.source, employment.source_organisation_id = source_of(recorded_by)
+        employment.recorded_by = recorded_by
+        employment.full_clean()
+        employment.save()
+    worker_facts_changed_on_commit(sender=Employment, worker_ids=[employment.worker_id])
+    return employment
+
+
+@transaction.atomic
+def training_enrollment_save(*, enrollment: TrainingEnrollment, recorded_by: User | None) -> TrainingEnrollment:
+    """Record a training enrolment; once it has a result (passed or not), ``recorded_by`` is the result's
+    source: the assessor, staff, or the provider itself. Announced after commit."""
+    if enrollment.passed is not None:
+        enrollment.result_source, enrollment.result_organisation_id = source_of(recorded_by)
+    enrollment.full_clean()
+    enrollment.save()
+    worker_facts_changed_on_commit(sender=TrainingEnrollment, worker_ids=[enrollment.worker_id])
+    return enrollment
 
 
 # --- Fees the worker paid in recruitment ---------------------------------------------------------------
@@ -250,6 +302,7 @@ def fee_report_record(
             paid_on=paid_on,
             recovered_by_wage_deduction=recovered_by_wage_deduction,
             note=note,
+            source_organisation_id=source_of(reported_by)[1],
         )
         report.full_clean()
         report.save()
@@ -257,6 +310,24 @@ def fee_report_record(
         # A finding: the financing layer reverses a verified ``ZERO_FEE`` outcome of this worker.
         worker_facts_changed_on_commit(sender=FeeReport, worker_ids=[worker.pk])
     return report
+
+
+@transaction.atomic
+def fee_declaration_record(*, worker: Worker, declared_by: User | None, note: str = "") -> FeeDeclaration:
+    """The worker's recruiter declares that it charged the worker no fee or related cost; once per recruiter.
+
+    A second declaration answers with the first. Announced after commit: a ``ZERO_FEE`` outcome counts the
+    declaration beside the worker's own answer and the employer's payroll.
+    """
+    with acting_as(declared_by, action="fee_declaration_record"):
+        declaration, created = FeeDeclaration.objects.get_or_create(
+            worker=worker,
+            recruiter_id=worker.recruiter_id,
+            defaults={"declared_by": declared_by, "note": note},
+        )
+    if created:
+        worker_facts_changed_on_commit(sender=FeeDeclaration, worker_ids=[worker.pk])
+    return declaration
 
 
 # --- Registration with duplicate detection, and edits of a worker's personal data ------------------

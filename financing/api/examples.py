@@ -22,6 +22,7 @@ METRIC_PLACED = {
     "cap_amount": None,
     "threshold_rate": None,
     "denominator": None,
+    "sources": ["employer", "worker", "staff", "verifier"],
 }
 CONTRACT = {
     "id": 2,
@@ -53,6 +54,7 @@ CONTRACT = {
             "cap_amount": None,
             "threshold_rate": "0.8000",
             "denominator": "PLACED",
+            "sources": ["employer", "worker", "staff", "verifier"],
         },
         {
             "id": 23,
@@ -67,6 +69,7 @@ CONTRACT = {
             "cap_amount": None,
             "threshold_rate": None,
             "denominator": None,
+            "sources": ["recruiter", "worker", "employer"],
         },
         {
             "id": 24,
@@ -81,6 +84,7 @@ CONTRACT = {
             "cap_amount": "30000.00",
             "threshold_rate": None,
             "denominator": None,
+            "sources": ["verifier", "staff", "training_provider"],
         },
     ],
 }
@@ -164,6 +168,8 @@ CLAIM = {
     "rejection_reason": "",
     "reversal_reason": "",
     "in_review": False,
+    "pending_reason": "Waiting for the employer (an attestation or payroll), the worker's own answer, program staff "
+    "or an independent verifier to confirm the employment.",
 }
 CLAIM_VERIFIED = {
     **CLAIM,
@@ -173,6 +179,7 @@ CLAIM_VERIFIED = {
     "status": "verified",
     "verified_on": "2026-01-20",
     "claimed_at": "2026-01-14T09:15:03Z",
+    "pending_reason": "",
 }
 
 CONTRACT_EXAMPLES = [OpenApiExample("Cruise hospitality", value=CONTRACT, response_only=True)]
@@ -208,3 +215,37 @@ NOT_A_PROVIDER = error_example("A funder", "Only the contract's provider, or pro
 BAD_SCENARIO = [
     error_example("A negative price", "must not be negative", "metrics[0].price"),
 ]
+
+DECISION = {
+    "id": 90211,
+    "claim": 5120,
+    "contract": 2,
+    "metric": "PLACED",
+    "worker": 4790,
+    "decision": "verified",
+    "rule": "placed",
+    "reason": "Employment started on 12 Jan 2026, confirmed independently.",
+    "facts": {
+        "for": [
+            "Employment started on 12 Jan 2026",
+            "Employer attestation from employer, 12 Jan 2026",
+        ],
+        "against": [],
+    },
+    "decided_at": "2026-01-20T02:30:14Z",
+}
+DECISION_EXAMPLES = [
+    OpenApiExample("Verified on the employer's attestation", value=DECISION, response_only=True),
+    OpenApiExample(
+        "Sent to review",
+        value={
+            **DECISION,
+            "id": 90240,
+            "decision": "needs_review",
+            "reason": "A source reports a fee: the outcome is not payable.",
+            "facts": {"for": ["The recruiter declared no fee was charged"], "against": ["Fee reported: Medical costs"]},
+        },
+        response_only=True,
+    ),
+]
+NOT_STAFF = error_example("A recruiter", "Only program staff read what the automatic rules decided.")

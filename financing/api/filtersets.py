@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import django_filters
 
-from financing.models import ClaimStatus, ContractStatus, OutcomeClaim, RbfContract
+from financing.models import ClaimStatus, ContractStatus, Decision, OutcomeClaim, RbfContract, Verification
 
 
 class ContractFilterSet(django_filters.FilterSet):
@@ -34,3 +34,15 @@ class ClaimFilterSet(django_filters.FilterSet):
     class Meta:
         model = OutcomeClaim
         fields = ["status", "contract", "metric", "worker", "in_review"]
+
+
+class DecisionFilterSet(django_filters.FilterSet):
+    decision = django_filters.ChoiceFilter(
+        choices=[(value, label) for value, label in Decision.choices if value != Decision.REJECTED]
+    )
+    contract = django_filters.NumberFilter(field_name="claim__metric__contract_id", label="Contract id")
+    since = django_filters.DateFilter(field_name="decided_at__date", lookup_expr="gte", label="Decided on or after")
+
+    class Meta:
+        model = Verification
+        fields = ["decision", "contract", "since"]

@@ -20,9 +20,11 @@ from financing.models import (
     RbfContract,
     Tranche,
     TrancheStatus,
+    Verification,
 )
 from financing.selectors import ScheduleAmounts
 from lamp.api_base import ErrorSerializer, MoneyField, NamedSerializer, money
+from workers.models import Source
 
 
 class TierSerializer(serializers.Serializer):
@@ -38,6 +40,12 @@ class MetricSerializer(serializers.ModelSerializer):
     cap_amount = MoneyField(amount="cap_amount", currency="contract.currency", allow_null=True)
     denominator = serializers.CharField(
         source="denominator_metric.code", read_only=True, allow_null=True, help_text="Code of the denominator metric."
+    )
+    sources = serializers.ListField(
+        source="required_sources",
+        child=serializers.ChoiceField(choices=Source.choices),
+        read_only=True,
+        help_text="Who confirms the outcome: one of them, other than the payee (for zero fee: every one, agreeing).",
     )
 
     class Meta:
@@ -55,6 +63,7 @@ class MetricSerializer(serializers.ModelSerializer):
             "cap_amount",
             "threshold_rate",
             "denominator",
+            "sources",
         ]
         read_only_fields = fields
 
@@ -118,6 +127,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "rejection_reason",
             "reversal_reason",
             "in_review",
+            "pending_reason",
         ]
         read_only_fields = fields
 
@@ -273,3 +283,16 @@ def schedule_data(
         },
     }
 
+
+class DecisionSerializer(serializers.ModelSerializer):
+    """An automatic rule's decision on a claim: what it decided, when, and on which facts."""
+
+    claim = serializers.IntegerField(source="claim_id", read_only=True)
+    contract = serializers.IntegerField(source="claim.metric.contract_id", read_only=True)
+    metric = serializers.CharField(source="claim.metric.code", read_only=True)
+    worker = serializers.IntegerField(source="claim.worker_id", read_only=True)
+
+    class Meta:
+        model = Verification
+        fields = ["id", "claim", "contract", "metric", "worker", "decision", "rule", "reason", "facts", "decided_at"]
+        read_only_fields = fields

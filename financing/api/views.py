@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status
 from rest_framework.decorators import action
@@ -9,18 +10,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from financing.api import examples
-from financing.api.filtersets import ClaimFilterSet, ContractFilterSet
+from financing.api.filtersets import ClaimFilterSet, ContractFilterSet, DecisionFilterSet
 from financing.api.serializers import (
     ClaimConflictSerializer,
     ClaimCreateSerializer,
     ClaimSerializer,
     ContractScheduleSerializer,
     ContractSerializer,
+    DecisionSerializer,
     schedule_data,
 )
-from financing.models import OutcomeClaim, OutcomeMetric, PaymentLine, RbfContract, Tranche
+from financing.models import OutcomeClaim, OutcomeMetric, PaymentLine, RbfContract, Tranche, Verification
 from financing.querysets import sees_workers_of
 from financing.scenario import ScenarioError, simulate
+from financing.selectors import automatic_decisions
 from financing.services import DuplicateClaim, claim_create
 from lamp.api_base import KeysetPagination, ReadOnlyViewSet, bad_input, error_response, not_found
 from lamp.tenancy import tenancy_of
@@ -270,3 +273,51 @@ def _validation_detail(error: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(error, "error_dict"):
         return {"non_field_errors" if k == "__all__" else k: v for k, v in error.message_dict.items()}
     return {"non_field_errors": error.messages}
+
+
+class StaffOnly(permissions.BasePermission):
+    message = "Only program staff read what the automatic rules decided."
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        return tenancy_of(request.user).staff
+
+
+class DecisionCursorPagination(KeysetPagination):
+    """Decisions by cursor (``lamp.api_base.KeysetPagination``), newest first."""
+
+    ordering = ("-decided_at", "-id")
+    example_path = "/api/v1/decisions/"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="What the automatic rules decided",
+        description="Program staff only. Every claim an automatic rule verified, sent to review or reversed, "
+        "newest first, with the reason and the facts for and against it weighed. Cursor pages: follow `next`.",
+        responses={
+            200: DecisionSerializer(many=True),
+            403: error_response("Anyone but program staff.", examples.NOT_STAFF),
+        },
+        examples=examples.DECISION_EXAMPLES,
+    ),
+    retrieve=extend_schema(
+        summary="One automatic decision",
+        responses={
+            200: DecisionSerializer,
+            403: error_response("Anyone but program staff.", examples.NOT_STAFF),
+            404: not_found("decision", "Verification"),
+        },
+        examples=examples.DECISION_EXAMPLES,
+    ),
+)
+class DecisionViewSet(ReadOnlyViewSet):
+    """The automatic rules' decisions, for staff to see what happened without anyone asking."""
+
+    permission_classes = [permissions.IsAuthenticated, StaffOnly]
+    serializer_class = DecisionSerializer
+    filterset_class = DecisionFilterSet
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = DecisionCursorPagination
+
+    def get_queryset(self) -> QuerySet[Verification]:
+        return automatic_decisions(user=self.request.user)

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from financing import selectors, services
-from financing.forms import ClaimFilterForm, DecisionForm, QueueFilterForm, RejectForm
-from financing.models import OutcomeClaim, OutcomeMetric, RbfContract
+from financing.forms import ClaimFilterForm, DecisionFilterForm, DecisionForm, QueueFilterForm, RejectForm
+from financing.models import OutcomeClaim, OutcomeMetric, RbfContract, Verification
 from lamp.access import dashboard_page
 from pilots.models import Pilot
 from recruitment.models import Recruiter
@@ -149,3 +149,21 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         rows = selectors.claim_rows(claims=claims, offset=page.start_index() - 1, limit=selectors.CLAIMS_PAGE_SIZE)
     context = {"nav": "queue", "form": form, "page": page, "claims": rows, "filtered": bool(form.filters)}
     return render(request, "dashboard/financing/claims.html", context, status=200 if valid else 400)
+
+
+#: Automatic decisions on one page.
+DECISIONS_PAGE_SIZE = 50
+
+
+@require_GET
+@dashboard_page()
+def decisions(request: HttpRequest) -> HttpResponse:
+    """What the automatic rules verified, sent to review or reversed, newest first, on which facts; 50 a page."""
+    contracts = list(RbfContract.objects.visible_to(request.user).only("pk", "reference", "name").order_by("reference"))
+    form = DecisionFilterForm(request.GET, contracts=contracts)
+    valid = form.is_valid()
+    rows = selectors.automatic_decisions(user=request.user, **form.filters) if valid else Verification.objects.none()
+    page = Paginator(rows, DECISIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    items = [(row, selectors.facts_in_words(row.facts)) for row in page.object_list]
+    context = {"nav": "queue", "form": form, "page": page, "items": items, "filtered": any(form.filters.values())}
+    return render(request, "dashboard/financing/decisions.html", context, status=200 if valid else 400)

@@ -86,6 +86,7 @@ def test_recruiter_claims_for_its_own_worker_under_its_own_contract(world):
         "rejection_reason": "",
         "reversal_reason": "",
         "in_review": False,
+        "pending_reason": "",
     }
     assert claim.status == fin.ClaimStatus.CLAIMED
     assert claim.claimed_by == world.recruiter

@@ -77,7 +77,9 @@ def add_fee_reports(world: dict[str, Any], count: int) -> None:
             paid_on=None if n % 3 == 0 else datetime.date(2026, 3, 1 + n % 5),
             amount=Decimal("150.00") * (n % 3),
             category=[wrk.FeeCategory.MEDICAL, wrk.FeeCategory.TRAVEL_LODGING][n % 2],
+            source=wrk.FeeSource.RECRUITER,  # a recruiter lists the fees it reported itself
         )
+    f.FeeReportFactory(worker=worker)  # the worker's own report: never shown to the recruiter
     f.FeeReportFactory()  # another recruiter's: never listed
 
 

@@ -35,7 +35,9 @@ def world() -> dict[str, Any]:
         "funder": f.UserFactory(role=pil.Role.FUNDER, organisation=f.OrganisationFactory(kind="funder")),
         "worker_a": worker_a,
         "worker_b": worker_b,
-        "fee_a": f.FeeReportFactory(worker=worker_a),
+        "fee_a": f.FeeReportFactory(worker=worker_a, source=wrk.FeeSource.RECRUITER),
+        # What worker a said themselves: never shown to its recruiter, who must not learn who reported a fee.
+        "fee_a_worker": f.FeeReportFactory(worker=worker_a, source=wrk.FeeSource.WORKER),
         "fee_b": f.FeeReportFactory(worker=worker_b, category=wrk.FeeCategory.MEDICAL),
     }
 
@@ -72,7 +74,7 @@ def test_a_fee_report_shows_its_worker_category_and_amount_as_money(world):
         "paid_to": "Sub-agent in Huehuetenango",
         "paid_on": None,
         "recovered_by_wage_deduction": False,
-        "source": "worker_survey",
+        "source": "recruiter",
         "reported_by": None,
         "reported_at": body["reported_at"],
         "note": "",
@@ -147,11 +149,14 @@ def test_recruiters_see_only_their_workers_fees_and_funders_none(world):
 
     assert ids(world["user_a"]) == {world["fee_a"].pk}
     assert ids(world["funder"]) == set()
-    assert ids(world["staff"]) == {world["fee_a"].pk, world["fee_b"].pk}
+    assert ids(world["staff"]) == {world["fee_a"].pk, world["fee_a_worker"].pk, world["fee_b"].pk}
     assert ids(world["user_a"], f"?worker={world['worker_b'].pk}") == set()
     assert ids(world["user_a"], f"?worker={world['worker_a'].pk}") == {world["fee_a"].pk}
     assert ids(world["staff"], "?category=medical") == {world["fee_b"].pk}
-    assert ids(world["staff"], "?source=recruiter") == set()
+    assert ids(world["staff"], "?source=recruiter") == {world["fee_a"].pk}
+    assert ids(world["staff"], "?source=worker") == {world["fee_a_worker"].pk}
+    url = f"/api/v1/fee-reports/{world['fee_a_worker'].pk}/"
+    assert client_for(world["user_a"]).get(url).status_code == 404  # the worker's own report, unseen
     assert client_for(world["staff"]).get("/api/v1/fee-reports/?category=bribe").status_code == 400
 
     url = f"/api/v1/fee-reports/{world['fee_b'].pk}/"

@@ -150,6 +150,7 @@ def test_contract_shows_its_parties_terms_and_metrics_with_price_or_tiers(staff)
                 "cap_amount": None,
                 "threshold_rate": None,
                 "denominator": None,
+                "sources": ["employer", "worker", "staff", "verifier"],
             },
             {
                 "id": retained.pk,
@@ -164,6 +165,7 @@ def test_contract_shows_its_parties_terms_and_metrics_with_price_or_tiers(staff)
                 "cap_amount": "400000.00",
                 "threshold_rate": "0.8000",
                 "denominator": "PLACED",
+                "sources": ["employer", "worker", "staff", "verifier"],
             },
         ],
     }
@@ -202,6 +204,7 @@ def test_claim_shows_metric_contract_worker_status_and_review(staff):
         "rejection_reason": "",
         "reversal_reason": "Attestation withdrawn",
         "in_review": False,
+        "pending_reason": "",
     }
     assert datetime.datetime.fromisoformat(body["claimed_at"]) == claim.claimed_at
 

@@ -73,7 +73,7 @@ def world() -> World:
         o[f"verification_{side}"] = f.VerificationFactory(claim=o[f"claim_{side}"])
         o[f"event_{side}"] = f.JourneyEventFactory(worker=worker)
         o[f"evidence_{side}"] = f.EvidenceFactory(worker=worker)
-        o[f"fee_{side}"] = f.FeeReportFactory(worker=worker)
+        o[f"fee_{side}"] = f.FeeReportFactory(worker=worker, source=wrk.FeeSource.RECRUITER)
         job = o["job_c"] if side == "a" else o["job_b"]  # an opening of the worker's pilot
         o[f"employment_{side}"] = f.EmploymentFactory(worker=worker, job_opening=job)
         o[f"training_{side}"] = f.TrainingEnrollmentFactory(worker=worker)

@@ -159,8 +159,9 @@ def test_a_claim_the_rules_have_not_settled_shows_what_the_evidence_says_today(s
     response = staff_client.get(URL)
 
     assert texts(response, "for") == ["Employment started on 06 Apr 2026"]
-    assert texts(response, "against") == ["No employer attestation on file"]
-    assert "Waiting for the employment to start and the employer's attestation." in texts(response, "queue-item")[0]
+    assert texts(response, "against") == ["No source independent of the payee has confirmed the employment yet"]
+    assert "Waiting for the employer (an attestation or payroll), the worker's own answer, program staff or an " \
+        "independent verifier to confirm the employment." in texts(response, "queue-item")[0]
 
 
 def test_each_item_has_keyboard_friendly_forms_and_the_reason_is_required(staff_client):

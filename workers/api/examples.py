@@ -130,6 +130,8 @@ EVIDENCE_ATTESTATION = {
     "sha256": "9f2b5c1de0a84f7e6b3c2a1d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a7b",
     "uploaded_at": "2026-06-18T17:42:05Z",
     "uploaded_by": 17,
+    "source": "employer",
+    "source_organisation": 6,
     "download": "https://lamp.example.org/api/v1/workers/4812/evidence/9377/download/",
 }
 EVIDENCE_REFERENCE = {
@@ -144,7 +146,18 @@ EVIDENCE_REFERENCE = {
     "sha256": "",
     "uploaded_at": "2026-05-29T10:12:40Z",
     "uploaded_by": 17,
+    "source": "recruiter",
+    "source_organisation": 4,
     "download": None,
+}
+
+FEE_DECLARATION = {
+    "id": 311,
+    "worker": 4812,
+    "recruiter": 3,
+    "declared_by": 17,
+    "declared_at": "2026-06-02T15:20:11Z",
+    "note": "No fee or cost was charged: medical exam and travel paid by the agency.",
 }
 
 EXAMPLES = {
@@ -192,6 +205,11 @@ EXAMPLES = {
             request_only=True,
         ),
         OpenApiExample("Recorded", value=EVENT_IN_TRAINING, response_only=True, status_codes=["201"]),
+    ],
+    "declaration_get": [OpenApiExample("Declared", value=FEE_DECLARATION, response_only=True)],
+    "declaration_post": [
+        OpenApiExample("A declaration", value={"note": FEE_DECLARATION["note"]}, request_only=True),
+        OpenApiExample("Declared", value=FEE_DECLARATION, response_only=True),
     ],
     "evidence_get": [
         OpenApiExample("A file", value=EVIDENCE_ATTESTATION, response_only=True),

@@ -20,7 +20,17 @@ from lamp.api_base import ErrorSerializer, money
 from lamp.currencies import CURRENCY_CHOICES
 from lamp.fields import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from pilots.stages import Stage
-from workers.models import Evidence, EvidenceKind, FeeCategory, FeeReport, FeeSource, JourneyEvent, Worker
+from workers.models import (
+    Evidence,
+    EvidenceKind,
+    FeeCategory,
+    FeeDeclaration,
+    FeeReport,
+    FeeSource,
+    JourneyEvent,
+    Source,
+    Worker,
+)
 
 #: Largest evidence file accepted, in bytes (10 MiB).
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
@@ -298,6 +308,17 @@ class EvidenceSerializer(serializers.ModelSerializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
     facts = JSONObjectField(required=False, default=dict)
     uploaded_by = serializers.IntegerField(source="uploaded_by_id", read_only=True, allow_null=True)
+    source = serializers.ChoiceField(
+        choices=Source.choices,
+        read_only=True,
+        help_text="Who supplied it, from the uploader's organisation and the channel; never taken from the request.",
+    )
+    source_organisation = serializers.IntegerField(
+        source="source_organisation_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The organisation that supplied it; null for program staff or the worker.",
+    )
     filename = serializers.SerializerMethodField()
     download = serializers.SerializerMethodField(help_text="Where to fetch the file; null when there is none.")
 
@@ -316,9 +337,21 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "sha256",
             "uploaded_at",
             "uploaded_by",
+            "source",
+            "source_organisation",
             "download",
         ]
-        read_only_fields = ["id", "filename", "content_type", "size", "sha256", "uploaded_at", "uploaded_by"]
+        read_only_fields = [
+            "id",
+            "filename",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_at",
+            "uploaded_by",
+            "source",
+            "source_organisation",
+        ]
 
     def get_filename(self, evidence: Evidence) -> str | None:
         return evidence.file.name.rsplit("/", 1)[-1] if evidence.file else None
@@ -393,3 +426,17 @@ class FeeReportSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         data["amount"] = money(instance.amount, instance.currency)
         return data
+
+
+class FeeDeclarationSerializer(serializers.ModelSerializer):
+    """The recruiter's declaration that it charged the worker no fee or related cost (once per recruiter)."""
+
+    worker = serializers.IntegerField(source="worker_id", read_only=True)
+    recruiter = serializers.IntegerField(source="recruiter_id", read_only=True)
+    declared_by = serializers.IntegerField(source="declared_by_id", read_only=True, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+    class Meta:
+        model = FeeDeclaration
+        fields = ["id", "worker", "recruiter", "declared_by", "declared_at", "note"]
+        read_only_fields = ["id", "worker", "recruiter", "declared_by", "declared_at"]

@@ -37,6 +37,7 @@ from workers.api.serializers import (
     EVIDENCE_SIGNATURES,
     DuplicateErrorSerializer,
     EvidenceSerializer,
+    FeeDeclarationSerializer,
     FeeReportSerializer,
     JourneyEventSerializer,
     JourneyMoveSerializer,
@@ -44,10 +45,11 @@ from workers.api.serializers import (
     WorkerSerializer,
 )
 from workers.journey import JourneyError
-from workers.models import Evidence, FeeReport, FeeSource, JourneyEvent, Worker
+from workers.models import Evidence, FeeDeclaration, FeeReport, FeeSource, JourneyEvent, Worker
 from workers.services import (
     DuplicateWorker,
     evidence_add,
+    fee_declaration_record,
     fee_report_record,
     journey_move,
     worker_register_unique,
@@ -296,12 +298,14 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
         if request.method == "GET":
             events = JourneyEvent.objects.filter(worker=worker).order_by("recorded_at", "id")
             return Response(JourneyEventSerializer(events, many=True).data)
+        if not sees_personal_data(request.user, worker):
+            raise exceptions.PermissionDenied("Only the worker's recruiter and program staff move the journey.")
         move = JourneyMoveSerializer(data=request.data)
         move.is_valid(raise_exception=True)
         data = move.validated_data
         evidence = None
         if data.get("evidence") is not None:
-            evidence = Evidence.objects.filter(worker=worker, pk=data["evidence"]).first()
+            evidence = Evidence.objects.visible_to(request.user).filter(worker=worker, pk=data["evidence"]).first()
             if evidence is None:
                 message = f"No evidence with id {data['evidence']} about this worker."
                 raise exceptions.ValidationError({"evidence": message})
@@ -355,7 +359,8 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
         worker = self.get_object()
         context = self.get_serializer_context()
         if request.method == "GET":
-            rows = Evidence.objects.filter(worker=worker).order_by("-uploaded_at", "-id")
+            # What the caller may see of it: a recruiter never sees what the worker said themselves.
+            rows = Evidence.objects.visible_to(request.user).filter(worker=worker).order_by("-uploaded_at", "-id")
             return Response(EvidenceSerializer(rows, many=True, context=context).data)
         upload = EvidenceSerializer(data=request.data, context=context)
         upload.is_valid(raise_exception=True)
@@ -373,6 +378,53 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
         except DjangoValidationError as error:
             raise validation_error(error) from error
         return Response(EvidenceSerializer(evidence, context=context).data, status=status.HTTP_201_CREATED)
+
+    # --- The recruiter's declaration that it charged no fee -----------------------------------------
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The recruiter's declaration that it charged the worker no fee",
+        responses={200: FeeDeclarationSerializer, 404: ERRORS[404]},
+        examples=examples.EXAMPLES["declaration_get"],
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Declare that no fee or related cost was charged to the worker",
+        description="The worker's own recruiter only, once (a second declaration answers with the first, 200). "
+        "One of the three voices a `ZERO_FEE` outcome is verified on, with the worker's own answer and the "
+        "employer's payroll: the payee's word, which never verifies alone.",
+        request=FeeDeclarationSerializer,
+        responses={
+            201: FeeDeclarationSerializer,
+            200: FeeDeclarationSerializer,
+            400: bad_input(error_example("Too long", "Ensure this field has no more than 2000 characters.", "note")),
+            403: error_response(
+                "Anyone but the worker's recruiter.",
+                error_example("Not the recruiter", "Only the worker's recruiter declares that it charged no fee."),
+            ),
+            404: ERRORS[404],
+        },
+        examples=examples.EXAMPLES["declaration_post"],
+    )
+    @action(detail=True, methods=["get", "post"], url_path="fee-declaration", pagination_class=None, filter_backends=[])
+    def fee_declaration(self, request: Request, pk: str | None = None) -> Response:
+        worker = self.get_object()
+        if request.method == "GET":
+            declaration = FeeDeclaration.objects.visible_to(request.user).filter(worker=worker).first()
+            if declaration is None:
+                raise Http404("No declaration for this worker.")
+            return Response(FeeDeclarationSerializer(declaration).data)
+        tenancy = tenancy_of(request.user)
+        if tenancy.recruiter is None or tenancy.recruiter != worker.recruiter.organisation_id:
+            raise exceptions.PermissionDenied("Only the worker's recruiter declares that it charged no fee.")
+        serializer = FeeDeclarationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        existing = FeeDeclaration.objects.filter(worker=worker, recruiter_id=worker.recruiter_id).exists()
+        declaration = fee_declaration_record(
+            worker=worker, declared_by=request.user, note=serializer.validated_data["note"]
+        )
+        answer = status.HTTP_200_OK if existing else status.HTTP_201_CREATED
+        return Response(FeeDeclarationSerializer(declaration).data, status=answer)
 
     @extend_schema(
         summary="Download a piece of evidence's file",
@@ -410,7 +462,7 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
     )
     def download(self, request: Request, pk: str | None = None, evidence_id: str | None = None) -> FileResponse:
         worker = self.get_object()
-        evidence = Evidence.objects.filter(worker=worker, pk=evidence_id).first()
+        evidence = Evidence.objects.visible_to(request.user).filter(worker=worker, pk=evidence_id).first()
         if evidence is None or not evidence.file:
             raise Http404("No such file.")
         return FileResponse(
