@@ -245,6 +245,10 @@ def evidence_add(
 def employment_save(*, employment: Employment, recorded_by: User | None) -> Employment:
     """Record an employment, or a change to it (its end and separation too), as ``recorded_by``: who records
     it is its source (the employer, staff…), which the outcome rules weigh. Announced after commit."""
+    if employment.end_date is not None and employment.end_date < employment.start_date:
+        raise ValidationError({"end_date": "An employment cannot end before it started."})
+    if employment.separation_reason and employment.end_date is None:
+        raise ValidationError({"end_date": "A separation needs the day the employment ended."})
     with acting_as(recorded_by, action="employment_save"):
         employment.source, employment.source_organisation_id = source_of(recorded_by)
         employment.recorded_by = recorded_by

@@ -160,6 +160,26 @@ FEE_DECLARATION = {
     "note": "No fee or cost was charged: medical exam and travel paid by the agency.",
 }
 
+EMPLOYMENT = {
+    "id": 2231,
+    "job_opening": 14,
+    "employer": 6,
+    "start_date": "2026-06-15",
+    "end_date": None,
+    "separation_reason": "",
+    "note": "",
+    "source": "recruiter",
+    "source_organisation": 4,
+}
+EMPLOYMENT_ENDED = {
+    **EMPLOYMENT,
+    "end_date": "2026-09-30",
+    "separation_reason": "resigned",
+    "note": "Left for a job closer to family.",
+    "source": "employer",
+    "source_organisation": 6,
+}
+
 EXAMPLES = {
     "registration": [
         OpenApiExample("A cruise hospitality worker", value=REGISTRATION, request_only=True),
@@ -205,6 +225,19 @@ EXAMPLES = {
             request_only=True,
         ),
         OpenApiExample("Recorded", value=EVENT_IN_TRAINING, response_only=True, status_codes=["201"]),
+    ],
+    "employments_get": [OpenApiExample("A current job", value=EMPLOYMENT, response_only=True)],
+    "employments_post": [
+        OpenApiExample("A start", value={"job_opening": 14, "start_date": "2026-06-15"}, request_only=True),
+        OpenApiExample("Recorded", value=EMPLOYMENT, response_only=True),
+    ],
+    "employment_end": [
+        OpenApiExample(
+            "A resignation",
+            value={"end_date": "2026-09-30", "separation_reason": "resigned", "note": EMPLOYMENT_ENDED["note"]},
+            request_only=True,
+        ),
+        OpenApiExample("Ended", value=EMPLOYMENT_ENDED, response_only=True),
     ],
     "declaration_get": [OpenApiExample("Declared", value=FEE_DECLARATION, response_only=True)],
     "declaration_post": [

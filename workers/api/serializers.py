@@ -6,12 +6,14 @@ Personal data (identity document number, date of birth, phone) is masked in list
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import EmailValidator
 from django.urls import reverse
+from django.utils import timezone
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -21,6 +23,7 @@ from lamp.currencies import CURRENCY_CHOICES
 from lamp.fields import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from pilots.stages import Stage
 from workers.models import (
+    Employment,
     Evidence,
     EvidenceKind,
     FeeCategory,
@@ -28,6 +31,7 @@ from workers.models import (
     FeeReport,
     FeeSource,
     JourneyEvent,
+    SeparationReason,
     Source,
     Worker,
 )
@@ -440,3 +444,62 @@ class FeeDeclarationSerializer(serializers.ModelSerializer):
         model = FeeDeclaration
         fields = ["id", "worker", "recruiter", "declared_by", "declared_at", "note"]
         read_only_fields = ["id", "worker", "recruiter", "declared_by", "declared_at"]
+
+
+class EmploymentSerializer(serializers.ModelSerializer):
+    """A worker's job in one of the pilot's job openings: its start and, once it ended, its end and why.
+
+    ``source`` says who recorded it (the employer, the recruiter, staff), from the signed-in user's organisation.
+    """
+
+    job_opening = serializers.IntegerField(source="job_opening_id", help_text="Id of the job opening.")
+    employer = serializers.IntegerField(source="job_opening.employer_id", read_only=True)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, allow_null=True, default=None)
+    separation_reason = serializers.ChoiceField(
+        choices=SeparationReason.choices, required=False, allow_blank=True, default=""
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    source = serializers.ChoiceField(choices=Source.choices, read_only=True)
+    source_organisation = serializers.IntegerField(source="source_organisation_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Employment
+        fields = [
+            "id",
+            "job_opening",
+            "employer",
+            "start_date",
+            "end_date",
+            "separation_reason",
+            "note",
+            "source",
+            "source_organisation",
+        ]
+        read_only_fields = ["id", "employer", "source", "source_organisation"]
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        today = timezone.localdate()
+        errors = {}
+        for name in ("start_date", "end_date"):
+            day = data.get(name)
+            if day is not None and day > today:
+                errors[name] = "Record an employment as it happened: this date is in the future."
+            elif day is not None and day.year < 2000:
+                errors[name] = "No pilot employment started before 2000: check the year."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+
+class EmploymentEndSerializer(serializers.Serializer):
+    """The end of an employment: the day it ended and why (``contract_completed``, ``resigned``…)."""
+
+    end_date = serializers.DateField()
+    separation_reason = serializers.ChoiceField(choices=SeparationReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    def validate_end_date(self, day: datetime.date) -> datetime.date:
+        if day > timezone.localdate():
+            raise serializers.ValidationError("An employment cannot end in the future.")
+        return day

@@ -29,13 +29,15 @@ from lamp.api_base import (
     not_found,
 )
 from lamp.tenancy import tenancy_of
-from pilots.models import Pilot
+from pilots.models import JobOpening, Pilot
 from recruitment.models import Recruiter
 from workers.api import examples
 from workers.api.filtersets import FeeReportFilterSet, WorkerFilterSet
 from workers.api.serializers import (
     EVIDENCE_SIGNATURES,
     DuplicateErrorSerializer,
+    EmploymentEndSerializer,
+    EmploymentSerializer,
     EvidenceSerializer,
     FeeDeclarationSerializer,
     FeeReportSerializer,
@@ -45,9 +47,10 @@ from workers.api.serializers import (
     WorkerSerializer,
 )
 from workers.journey import JourneyError
-from workers.models import Evidence, FeeDeclaration, FeeReport, FeeSource, JourneyEvent, Worker
+from workers.models import Employment, Evidence, FeeDeclaration, FeeReport, FeeSource, JourneyEvent, Worker
 from workers.services import (
     DuplicateWorker,
+    employment_save,
     evidence_add,
     fee_declaration_record,
     fee_report_record,
@@ -379,6 +382,123 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
             raise validation_error(error) from error
         return Response(EvidenceSerializer(evidence, context=context).data, status=status.HTTP_201_CREATED)
 
+    # --- Employment: recorded by the recruiter or staff, attested and ended by the employer --------------
+
+    def _may_record_employment(self, worker: Worker, job_opening: JobOpening | None = None) -> None:
+        """Staff, the worker's recruiter (a start it placed them in), or the employer of the opening."""
+        tenancy = tenancy_of(self.request.user)
+        if tenancy.staff or sees_personal_data(self.request.user, worker):
+            return
+        if tenancy.employer is not None and (job_opening is None or job_opening.employer_id == tenancy.employer):
+            return
+        raise exceptions.PermissionDenied("Only staff, the worker's recruiter or the employer record employment.")
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A worker's employments, oldest first",
+        description="An employer sees the employments in its own job openings only.",
+        responses={200: EmploymentSerializer(many=True), 404: ERRORS[404]},
+        examples=examples.EXAMPLES["employments_get"],
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Record that a worker started a job",
+        description="By the worker's recruiter, program staff, or the employer of the opening (for a worker it "
+        "already employs). Who records it is its `source`: a start the recruiter records is the payee's own word "
+        "and verifies no placement alone; the employer's record or attestation does.",
+        request=EmploymentSerializer,
+        responses={
+            201: EmploymentSerializer,
+            400: bad_input(
+                error_example(
+                    "In the future", "Record an employment as it happened: this date is in the future.", "start_date"
+                ),
+                error_example("Another pilot", "No job opening with id 14 in the worker's pilot.", "job_opening"),
+            ),
+            403: error_response(
+                "Anyone else.",
+                error_example("A funder", "Only staff, the worker's recruiter or the employer record employment."),
+            ),
+            404: ERRORS[404],
+        },
+        examples=examples.EXAMPLES["employments_post"],
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def employments(self, request: Request, pk: str | None = None) -> Response:
+        worker = self.get_object()
+        if request.method == "GET":
+            rows = (
+                Employment.objects.visible_to(request.user)
+                .filter(worker=worker)
+                .select_related("job_opening")
+                .order_by("start_date", "id")
+            )
+            return Response(EmploymentSerializer(rows, many=True).data)
+        serializer = EmploymentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        opening_id = data.pop("job_opening_id")
+        opening = JobOpening.objects.filter(pk=opening_id, pilot_id=worker.pilot_id).first()
+        if opening is None:
+            raise exceptions.ValidationError(
+                {"job_opening": f"No job opening with id {opening_id} in the worker's pilot."}
+            )
+        self._may_record_employment(worker, opening)
+        try:
+            employment = employment_save(
+                employment=Employment(worker=worker, job_opening=opening, **data), recorded_by=request.user
+            )
+        except DjangoValidationError as error:
+            raise validation_error(error) from error
+        return Response(EmploymentSerializer(employment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Record the end of an employment",
+        description="The day it ended and why, by the employer of the opening, the worker's recruiter or staff. "
+        "A separation before day N of a retention outcome sends its claim to review.",
+        request=EmploymentEndSerializer,
+        responses={
+            200: EmploymentSerializer,
+            400: bad_input(error_example("In the future", "An employment cannot end in the future.", "end_date")),
+            403: error_response(
+                "Anyone else.",
+                error_example(
+                    "Another employer", "Only staff, the worker's recruiter or the employer record employment."
+                ),
+            ),
+            404: ERRORS[404],
+        },
+        examples=examples.EXAMPLES["employment_end"],
+    )
+    @action(
+        detail=True,
+        methods=["patch"],
+        url_path=r"employments/(?P<employment_id>[0-9]+)",
+        url_name="employment",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def employment_end(self, request: Request, pk: str | None = None, employment_id: str | None = None) -> Response:
+        worker = self.get_object()
+        employment = (
+            Employment.objects.visible_to(request.user)
+            .select_related("job_opening")
+            .filter(worker=worker, pk=employment_id)
+            .first()
+        )
+        if employment is None:
+            raise Http404("No such employment of this worker.")
+        self._may_record_employment(worker, employment.job_opening)
+        serializer = EmploymentEndSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        for name, value in serializer.validated_data.items():
+            setattr(employment, name, value)
+        try:
+            employment = employment_save(employment=employment, recorded_by=request.user)
+        except DjangoValidationError as error:
+            raise validation_error(error) from error
+        return Response(EmploymentSerializer(employment).data)
+
     # --- The recruiter's declaration that it charged no fee -----------------------------------------
 
     @extend_schema(
@@ -474,6 +594,7 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
 
 
 # --- Fee reports: the fees the recruiter's own workers paid, recorded through ``fee_report_record``.
+
 
 class FeeReportCursorPagination(KeysetPagination):
     """Fee reports by cursor (``lamp.api_base.KeysetPagination``), newest first unless ``?ordering=`` says
