@@ -24,6 +24,9 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 RUN pip install --no-deps -e .
 
+# The translations are compiled at build time (pure Python: no GNU gettext in the image).
+RUN python -m lamp.i18n
+
 # Static files are collected at build time. Settings refuse to load in production without their
 # secrets, so the build gets throwaway values that exist only for this command (no database is opened).
 RUN SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_SALT=collectstatic-only IDENTITY_HASH_KEY=collectstatic-only \

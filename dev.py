@@ -71,6 +71,7 @@ def serve(argv: list[str]) -> int:
     options = parser.parse_args(argv)
 
     python = ensure_venv()
+    compile_translations(python)
     say("Applying database migrations")
     run(python, "manage.py", "migrate", "--noinput")
     if options.no_seed:
@@ -106,8 +107,14 @@ def run_server(command: list[str]) -> int:
     return server.wait()
 
 
+def compile_translations(python: Path) -> None:
+    """Build the .mo files of locale/ from their .po (only those that changed), as Django reads them."""
+    run(python, "-m", "lamp.i18n")
+
+
 def test(argv: list[str]) -> int:
     python = ensure_venv()
+    compile_translations(python)
     say("Running the test suite (PostgreSQL: DATABASE_URL, else embedded; Redis tests only with REDIS_URL)")
     command = [str(python), "-m", "pytest", *argv]
     print(f"    $ {shlex.join(command)}", flush=True)

@@ -77,6 +77,24 @@ def window_uncount(key: str, *, window: int) -> None:
         pass
 
 
+def sliding_window_wait(key: str, *, allowed: int, duration: int) -> float | None:
+    """Count one request of ``key`` against ``allowed`` per ``duration`` seconds: ``None`` when it may go on,
+    else the seconds to wait (and the request is not counted: a refused request uses no budget)."""
+    now = time.time()
+    window, into = divmod(now, duration)
+    before, current = window_counts(key, window=int(window), duration=duration)
+    # The previous window's requests still inside the last ``duration`` seconds, assumed spread evenly.
+    estimate = before * (1 - into / duration) + current
+    if estimate <= allowed:
+        return None
+    window_uncount(key, window=int(window))
+    # Wait until the estimate falls back under the limit: the current window's count stays, the previous
+    # one's weight shrinks; failing that (the current window alone is over), its end.
+    if before and current <= allowed:
+        return max(1.0, (before * (1 - into / duration) + current - allowed) * duration / before)
+    return max(1.0, duration - into)
+
+
 class _SlidingWindowThrottle(BaseThrottle):
     scope: str
 
@@ -99,21 +117,8 @@ class _SlidingWindowThrottle(BaseThrottle):
         if rate is None or key is None:
             return True
         allowed, duration = SimpleRateThrottle.parse_rate(None, rate)  # a pure parser despite being a method
-        now = time.time()
-        window, into = divmod(now, duration)
-        before, current = window_counts(key, window=int(window), duration=duration)
-        # The previous window's requests still inside the last ``duration`` seconds, assumed spread evenly.
-        estimate = before * (1 - into / duration) + current
-        if estimate <= allowed:
-            return True
-        window_uncount(key, window=int(window))
-        # Wait until the estimate falls back under the limit: the current window's count stays, the
-        # previous one's weight shrinks; failing that (the current window alone is over), its end.
-        if before and current <= allowed:
-            self.retry_after = max(1.0, (before * (1 - into / duration) + current - allowed) * duration / before)
-        else:
-            self.retry_after = max(1.0, duration - into)
-        return False
+        self.retry_after = sliding_window_wait(key, allowed=allowed, duration=duration)
+        return self.retry_after is None
 
     def wait(self) -> float | None:
         return None if self.retry_after is None else float(math.ceil(self.retry_after))

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from lamp import views
 from programme import views as programme_views
+from workers import views as workers_views
 
 admin.site.site_header = "LaMP pilot platform"
 admin.site.site_title = "LaMP admin"
@@ -17,6 +18,8 @@ urlpatterns = [
     # Pages that combine the apps: the overview, pilot pages, a worker's page and the scorecards.
     path("", include("programme.urls")),
     path("workers/", include("workers.urls")),
+    # A worker's check-in, by the link sent to them: short, for an SMS.
+    path("c/<str:secret>/", workers_views.check_in, name="check-in"),
     path("", include("financing.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

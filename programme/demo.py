@@ -16,7 +16,10 @@ Why it is built the way it is:
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
+import hmac
 import itertools
 import math
 import random
@@ -27,8 +30,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from financing.models import (
     ClaimStatus,
@@ -60,7 +65,10 @@ from pilots.models import (
 )
 from pilots.stages import EXITS, PATH, Stage
 from recruitment.models import Certification, Recruiter, RecruiterAssignment
+from workers.checkins import home_language
 from workers.models import (
+    CheckIn,
+    CheckInMoment,
     Employment,
     Evidence,
     EvidenceKind,
@@ -76,6 +84,7 @@ from workers.models import (
     TrainingEnrollment,
     Worker,
 )
+from workers.services import CHECK_IN_DAYS, check_in_secret_hash
 
 #: The demo's "today": every event, claim and document of the demo happened on or before it.
 AS_OF = datetime.date(2026, 10, 31)
@@ -2041,6 +2050,8 @@ class DemoResult:
     pilots: list[PilotSummary]
     logins: list[tuple[str, str, str]]
     password: str
+    #: The path of an open check-in link for one demo worker (``/c/<secret>/``), and whose it is.
+    check_in: tuple[str, str] | None = None
 
 
 def seed_demo(
@@ -2078,7 +2089,9 @@ def seed_demo(
             reference__in=[spec.contract.reference for spec in PILOTS]
         ).values_list("pk", flat=True):
             schedule_recompute(contract_id=contract_id)
+        check_in = _demo_check_in()
         return DemoResult(
+            check_in=check_in,
             workers=total,
             created=not existing,
             pilots=[_summarise(world.pilots[spec.slug]) for spec in PILOTS],
@@ -2088,6 +2101,40 @@ def seed_demo(
             ],
             password=password,
         )
+
+
+def _demo_check_in() -> tuple[str, str] | None:
+    """An open check-in link for one worker of the demo's recruiter, to try the worker's page.
+
+    Its secret is derived from ``SECRET_KEY``, so every run prints the same link while it stays open; once it
+    is answered or expires, the next run makes the next one. Only its hash is stored, as for any check-in.
+    """
+    worker = (
+        demo_recruiter_workers()
+        .filter(recruiter__organisation__name=ORGANISATIONS[LOGIN_RECRUITER].name, current_stage=Stage.WORKING)
+        .order_by("pk")
+        .first()
+    )
+    if worker is None:
+        return None
+    now = timezone.now()
+    for number in itertools.count():
+        digest = hmac.new(settings.SECRET_KEY.encode(), f"demo check-in {number}".encode(), hashlib.sha256)
+        secret = base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+        found = CheckIn.objects.filter(token_hash=check_in_secret_hash(secret)).first()
+        if found is None:
+            CheckIn.objects.create(
+                worker=worker,
+                moment=CheckInMoment.DAY_90,
+                token_hash=check_in_secret_hash(secret),
+                language=home_language(worker),
+                created_at=now,
+                expires_at=now + datetime.timedelta(days=CHECK_IN_DAYS),
+            )
+        elif found.answered_at is not None or found.expires_at <= now:
+            continue
+        return f"/c/{secret}/", f"{worker.given_names} {worker.family_names}"
+    return None
 
 
 def _summarise(pilot: Pilot) -> PilotSummary:

@@ -7,6 +7,13 @@ import pytest
 from tests import factories
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The translations as Django reads them (``.mo``), built from ``locale/`` as dev.py builds them."""
+    from lamp.i18n import compile_catalogues
+
+    compile_catalogues()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``redis`` need a real Redis: without REDIS_URL they are skipped, saying why."""
     if os.environ.get("REDIS_URL"):

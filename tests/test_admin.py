@@ -28,7 +28,8 @@ from lamp.tokens import api_token_create
 from pilots.models import Organisation, OrganisationKind, Pilot, Role, Sector, User
 from pilots.stages import Stage
 from tests import factories
-from workers.models import DuplicateFlag, DuplicateReason, JourneyEvent, Worker, identity_document_hash
+from workers.models import CheckInAnswer, DuplicateFlag, DuplicateReason, JourneyEvent, Worker, identity_document_hash
+from workers.services import check_in_create
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,14 @@ FACTORIES: dict[str, Callable[[], Model]] = {
     "recruitment.RecruiterAssignment": factories.RecruiterAssignmentFactory,
     "workers.FeeReport": factories.FeeReportFactory,
     "workers.FeeDeclaration": factories.FeeDeclarationFactory,
+    "workers.CheckIn": lambda: check_in_create(
+        worker=factories.WorkerFactory(), moment="pre_departure", created_by=None
+    )[0],
+    "workers.CheckInAnswer": lambda: CheckInAnswer.objects.create(
+        check_in=check_in_create(worker=factories.WorkerFactory(), moment="day_30", created_by=None)[0],
+        question="still_working",
+        value="yes",
+    ),
     "workers.Worker": factories.WorkerFactory,
     "workers.Evidence": factories.EvidenceFactory,
     "workers.JourneyEvent": factories.JourneyEventFactory,
@@ -84,6 +93,7 @@ NO_ADD_PAGE = {
     "workers.DuplicateFlag",  # flagged by registration (workers.services.worker_register_unique)
     "lamp.IdempotencyRecord",  # stored by the API (lamp.idempotency)
     "workers.FeeDeclaration",  # declared by the recruiter through the API (workers.services.fee_declaration_record)
+    "workers.CheckInAnswer",  # given by the worker through their link
 }
 # Every change to these is kept in history by database triggers (lamp.history.tracked).
 TRACKED = (

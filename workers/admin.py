@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import segno
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -23,6 +24,8 @@ from pilots.models import User
 from recruitment.admin import RecruiterListFilter
 from workers.journey import JourneyError, check_date, check_move
 from workers.models import (
+    CheckIn,
+    CheckInAnswer,
     DuplicateFlag,
     DuplicateReason,
     Employment,
@@ -36,6 +39,7 @@ from workers.models import (
 from workers.selectors import identity_document_hashes
 from workers.services import (
     DuplicateWorker,
+    check_in_create,
     duplicate_flags_resolve,
     employment_save,
     evidence_add,
@@ -551,4 +555,99 @@ class FeeDeclarationAdmin(admin.ModelAdmin):
     readonly_fields = ("worker", "recruiter", "declared_by", "declared_at", "note")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class CheckInAddForm(forms.ModelForm):
+    days = forms.IntegerField(min_value=1, max_value=90, initial=21, help_text="Days the link works, unless answered.")
+
+    class Meta:
+        model = CheckIn
+        fields = ("worker", "moment")
+
+
+class CheckInAnswerInline(ReadOnlyTabularInline):
+    model = CheckInAnswer
+    fields = ("question", "value", "answered_at")
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(admin.ModelAdmin):
+    """Check-ins made by hand: the link (and its QR code, to print) is shown once, after saving; only its hash
+    is kept. The worker's answers below are theirs, never edited."""
+
+    list_display = ("worker", "moment", "language", "created_at", "expires_at", "answered_at")
+    list_filter = ("moment", "language", ("answered_at", admin.EmptyFieldListFilter))
+    list_select_related = ("worker",)
+    search_fields = ("worker__given_names", "worker__family_names")
+    ordering = ("-created_at", "-id")
+    autocomplete_fields = ("worker",)
+    inlines = (CheckInAnswerInline,)
+
+    def get_form(self, request: HttpRequest, obj: CheckIn | None = None, **kwargs: Any) -> type[forms.ModelForm]:
+        if obj is None:
+            kwargs["form"] = CheckInAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: CheckIn | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return ("worker", "moment", "days")
+        return ("worker", "moment", "language", "created_by", "created_at", "expires_at", "answered_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CheckIn | None = None) -> tuple[str, ...]:
+        return () if obj is None else self.get_fields(request, obj)
+
+    def get_inlines(self, request: HttpRequest, obj: CheckIn | None) -> Any:
+        return self.inlines if obj is not None else ()
+
+    def has_change_permission(self, request: HttpRequest, obj: CheckIn | None = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_form(self, request: HttpRequest, form: forms.ModelForm, change: bool) -> CheckIn:
+        check_in, secret = check_in_create(
+            worker=form.cleaned_data["worker"],
+            moment=form.cleaned_data["moment"],
+            created_by=request.user,
+            days=form.cleaned_data["days"],
+        )
+        link = request.build_absolute_uri(reverse("check-in", args=[secret]))
+        qr = segno.make(link, error="m").svg_data_uri(scale=4)
+        self.message_user(
+            request,
+            format_html(
+                "The link of the check-in for {} is <a href=\"{}\">{}</a>. Copy it or print its QR code now: it "
+                "will not be shown again.<br><img src=\"{}\" alt=\"QR code of the link\" width=\"220\">",
+                check_in.worker,
+                link,
+                link,
+                qr,
+            ),
+            messages.SUCCESS,
+        )
+        return check_in
+
+    def save_model(self, request: HttpRequest, obj: CheckIn, form: forms.ModelForm, change: bool) -> None:
+        """Saved by ``check_in_create`` in ``save_form``."""
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        """A new check-in has nothing related yet."""
+
+
+@admin.register(CheckInAnswer)
+class CheckInAnswerAdmin(admin.ModelAdmin):
+    """Every answer workers gave, as they gave it: read here, never added, changed or deleted."""
+
+    list_display = ("check_in", "question", "value", "answered_at")
+    list_filter = ("question", "check_in__moment")
+    list_select_related = ("check_in__worker",)
+    search_fields = ("check_in__worker__given_names", "check_in__worker__family_names", "question")
+    ordering = ("-answered_at", "-id")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: CheckInAnswer | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: CheckInAnswer | None = None) -> bool:
         return False

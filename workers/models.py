@@ -13,6 +13,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from encrypted_fields.fields import EncryptedCharField
 
@@ -23,6 +24,8 @@ from lamp.masking import mask_date
 from pilots.models import JobOpening, Organisation, OrganisationKind, Pilot
 from pilots.stages import EXITS, Stage
 from workers.querysets import (
+    CheckInAnswerQuerySet,
+    CheckInQuerySet,
     EmploymentQuerySet,
     EvidenceQuerySet,
     FeeDeclarationQuerySet,
@@ -516,3 +519,86 @@ class FeeDeclaration(models.Model):
 
     def __str__(self) -> str:
         return f"No fee charged to {self.worker} (declared by {self.recruiter})"
+
+
+# --- The worker's own voice: check-ins by signed link ----------------------------------------------------
+
+
+class CheckInMoment(models.TextChoices):
+    """When a check-in asks: before departure (fees, documents, contract), or at days 30, 90 and 180 of the
+    job (still working, wages, hours, deductions, passport), or at any time the worker is asked."""
+
+    PRE_DEPARTURE = "pre_departure", _("Before departure")
+    DAY_30 = "day_30", _("Day 30 of the job")
+    DAY_90 = "day_90", _("Day 90 of the job")
+    DAY_180 = "day_180", _("Day 180 of the job")
+    ANY_TIME = "any_time", _("Any time")
+
+
+class CheckInLanguage(models.TextChoices):
+    SPANISH = "es", "Español"
+    ENGLISH = "en", "English"
+    TAGALOG = "tl", "Tagalog"
+
+
+class CheckIn(models.Model):
+    """One short questionnaire for one worker at one moment, reached by a link no one can guess.
+
+    Only the SHA-256 of the link's secret is kept (the secret is shown once, when the check-in is made); the
+    link works until it is answered or expires. Its answers are append-only (``CheckInAnswer``) and become
+    facts about the worker: a fee paid is a ``FeeReport`` from the worker, what they say of their job a
+    survey (``Evidence`` with source ``worker``). A recruiter never sees a check-in or who answered it.
+    """
+
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="check_ins")
+    moment = models.CharField(max_length=20, choices=CheckInMoment.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    language = models.CharField(
+        max_length=5, choices=CheckInLanguage.choices, default=CheckInLanguage.SPANISH, help_text="Last chosen."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    language_chosen = models.BooleanField(default=False, help_text="The worker chose the language on the page.")
+
+    objects = CheckInQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "check-in"
+        constraints = [
+            models.CheckConstraint(condition=Q(moment__in=CheckInMoment.values), name="check_in_moment_valid"),
+            models.CheckConstraint(condition=Q(language__in=CheckInLanguage.values), name="check_in_language_valid"),
+            models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="check_in_expires_after_made"),
+            models.CheckConstraint(condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"), name="check_in_token_is_sha256"),
+        ]
+        indexes = [models.Index(fields=["worker", "moment"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_moment_display()} check-in for {self.worker}"
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="check_in_answers_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+)
+class CheckInAnswer(models.Model):
+    """One answer of a check-in, as the worker gave it. Append-only: a worker's word is never edited."""
+
+    check_in = models.ForeignKey(CheckIn, on_delete=models.PROTECT, related_name="answers")
+    question = models.CharField(max_length=40)
+    value = models.JSONField()
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    objects = CheckInAnswerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["check_in", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["check_in", "question"], name="check_in_answer_once_per_question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.value}"

@@ -83,3 +83,11 @@ class FeeDeclarationQuerySet(TenantQuerySet):
 
     def for_recruiter(self, organisation_id: int) -> Self:
         return self.filter(recruiter__organisation_id=organisation_id)
+
+
+class CheckInQuerySet(TenantQuerySet):
+    """Check-ins are the worker's own voice: staff only. A recruiter or employer never sees one."""
+
+
+class CheckInAnswerQuerySet(TenantQuerySet):
+    """A worker's answers: staff only."""

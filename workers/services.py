@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -23,12 +24,17 @@ from lamp.history import acting_as
 from pilots.models import Pilot, User
 from pilots.stages import NEW_SEASON_FROM, Stage
 from recruitment.models import Recruiter
+from workers.checkins import home_language
 from workers.journey import JourneyError, check_date, check_move
 from workers.models import (
+    CheckIn,
+    CheckInAnswer,
+    CheckInLanguage,
     DuplicateFlag,
     DuplicateReason,
     Employment,
     Evidence,
+    EvidenceKind,
     FeeDeclaration,
     FeeReport,
     FeeSource,
@@ -573,3 +579,128 @@ def duplicate_flags_resolve(*, flag_ids: list[int], user: User) -> int:
     return DuplicateFlag.objects.filter(pk__in=flag_ids, resolved_at__isnull=True).update(
         resolved_at=timezone.now(), resolved_by=user
     )
+
+
+# --- Check-ins: the worker's own voice, by signed link ---------------------------------------------------
+
+#: How long a check-in link works unless it is answered first.
+CHECK_IN_DAYS = 21
+
+
+class CheckInRefused(Exception):  # noqa: N818 - named for what it is, like Django's DoesNotExist
+    """A link that opens no check-in: ``reason`` is ``unknown`` (no such link), ``expired`` or ``answered``."""
+
+    def __init__(self, reason: str, check_in: CheckIn | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.check_in = check_in
+
+
+def check_in_secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def check_in_create(
+    *, worker: Worker, moment: str, created_by: User | None, days: int = CHECK_IN_DAYS
+) -> tuple[CheckIn, str]:
+    """A check-in for ``worker`` at ``moment``, and the secret of its link, which is never available again.
+
+    The secret is 256 random bits (``secrets.token_urlsafe(32)``); only its SHA-256 is stored. The link
+    opens in the worker's home language until they choose another.
+    """
+    if days < 1 or days > 90:
+        raise ValidationError({"days": "A check-in link lasts from 1 to 90 days."})
+    secret = secrets.token_urlsafe(32)
+    now = timezone.now()
+    check_in = CheckIn(
+        worker=worker,
+        moment=moment,
+        token_hash=check_in_secret_hash(secret),
+        language=home_language(worker),
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=days),
+    )
+    check_in.full_clean()
+    check_in.save()
+    return check_in, secret
+
+
+def check_in_open(*, secret: str) -> CheckIn:
+    """The check-in a link's secret opens; ``CheckInRefused`` for a link that is forged, expired or answered."""
+    check_in = (
+        CheckIn.objects.select_related("worker").filter(token_hash=check_in_secret_hash(secret)).first()
+        if 20 <= len(secret) <= 100
+        else None
+    )
+    if check_in is None:
+        raise CheckInRefused("unknown")
+    if check_in.answered_at is not None:
+        raise CheckInRefused("answered", check_in)
+    if check_in.expires_at <= timezone.now():
+        raise CheckInRefused("expired", check_in)
+    return check_in
+
+
+def check_in_language(*, check_in: CheckIn, language: str) -> CheckIn:
+    """The worker chose the language of their check-in: it opens in it from now on."""
+    if language not in CheckInLanguage.values:
+        raise ValidationError({"language": f"'{language}' is not a language of the check-ins."})
+    if (check_in.language, check_in.language_chosen) != (language, True):
+        check_in.language, check_in.language_chosen = language, True
+        check_in.save(update_fields=["language", "language_chosen"])
+    return check_in
+
+
+@transaction.atomic
+def check_in_answer(*, check_in: CheckIn, answers: dict[str, Any]) -> CheckIn:
+    """Keep a worker's answers (append-only) and make them facts: a fee paid is a ``FeeReport`` from the
+    worker; what they say of fees and their job is a survey (``Evidence``, source ``worker``), which the
+    outcome rules read. Refused (``CheckInRefused``) when the link was answered meanwhile or expired."""
+    locked = CheckIn.objects.select_for_update().select_related("worker").get(pk=check_in.pk)
+    if locked.answered_at is not None:
+        raise CheckInRefused("answered", locked)
+    if locked.expires_at <= timezone.now():
+        raise CheckInRefused("expired", locked)
+    now = timezone.now()
+    CheckInAnswer.objects.bulk_create(
+        CheckInAnswer(check_in=locked, question=question, value=value, answered_at=now)
+        for question, value in answers.items()
+    )
+    worker = locked.worker
+    facts: dict[str, Any] = {"check_in": locked.pk, "moment": locked.moment, "fee_paid": answers["fee_paid"] == "yes"}
+    for question, fact in (
+        ("still_working", "working"),
+        ("passport_own", "passport_in_own_hands"),
+        ("documents_held", "documents_held_by_someone_else"),
+        ("contract_in_language", "contract_in_own_language"),
+    ):
+        if question in answers:
+            facts[fact] = answers[question] == "yes"
+    for question in ("wage_promised", "wage_received", "hours_per_week"):
+        if question in answers:
+            facts[question] = answers[question]
+    evidence_add(
+        worker=worker,
+        kind=EvidenceKind.WORKER_SURVEY,
+        uploaded_by=None,
+        reference=f"Check-in {locked.pk} ({locked.moment})",
+        description="The worker's own answers, through their link",
+        facts=facts,
+        channel=WORKER_LINK,
+    )
+    if facts["fee_paid"]:
+        fee_report_record(
+            worker=worker,
+            category=answers["fee_category"],
+            amount=Decimal(answers["fee_amount"]),
+            currency=answers["fee_currency"],
+            source=FeeSource.WORKER,
+            reported_by=None,
+            paid_to=answers.get("fee_paid_to", ""),
+            note=f"From the worker's check-in {locked.pk}.",
+        )
+    locked.answered_at = now
+    locked.save(update_fields=["answered_at"])
+    return locked

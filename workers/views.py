@@ -1,18 +1,34 @@
-"""Dashboard pages about workers: the filterable list. One worker's page, which adds the claims made for
-them, belongs to the layer above, which reads both workers and financing.
+"""Pages about workers: the staff dashboard's filterable list, and the worker's own check-in page.
 
-Staff only: the list shows personal data, which funders never see and a recruiter reads through the API
-for its own workers. Each page translates the request and calls one selector.
+The list is for staff only: it shows personal data, which funders never see and a recruiter reads through
+the API for its own workers. One worker's page, which adds the claims made for them, belongs to the layer
+above, which reads both workers and financing. The check-in page needs no account: its link is the key.
+Each page translates the request and calls one selector or service.
 """
 
 from __future__ import annotations
 
+import math
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from lamp.access import dashboard_page
+from lamp.throttling import sliding_window_wait
+from workers.checkins import CheckInForm
 from workers.forms import WorkerFilterForm
+from workers.models import CheckIn, CheckInLanguage
 from workers.selectors import COUNT_LIMIT, PAGE_SIZE, worker_list_page
+from workers.services import (
+    CheckInRefused,
+    check_in_answer,
+    check_in_language,
+    check_in_open,
+    check_in_secret_hash,
+)
 
 
 @dashboard_page()
@@ -27,3 +43,86 @@ def worker_list(request: HttpRequest) -> HttpResponse:
     context["filtered"] = filters.any
     context["page"] = worker_list_page(user=request.user, filters=filters, cursor=form.cleaned_data["cursor"])
     return render(request, "dashboard/workers/worker_list.html", context)
+
+
+# --- The worker's check-in page: no account, a signed link, a cheap phone ----------------------------
+
+#: Requests from one address a minute, and answers sent to one link in ten minutes, before the page waits.
+CHECK_IN_RATE_PER_ADDRESS = 60
+CHECK_IN_POSTS_PER_LINK = 10
+LANGUAGE_CODES = frozenset(CheckInLanguage.values)
+REFUSED_STATUS = {"unknown": 404, "expired": 410, "answered": 200, "busy": 429}
+
+
+def _page_language(request: HttpRequest, check_in: CheckIn | None) -> str:
+    """The language the page speaks: the worker's choice, else their browser's (when it asks for one of
+    ours), else the check-in's (from the worker's record), else Spanish."""
+    if check_in is not None and check_in.language_chosen:
+        return check_in.language
+    if request.headers.get("Accept-Language"):
+        browser = translation.get_language_from_request(request)
+        if browser in LANGUAGE_CODES:
+            return browser
+    return check_in.language if check_in is not None else CheckInLanguage.SPANISH
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """The page's address holds the link's secret: never cached, indexed or passed on as a referrer."""
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _refused(request: HttpRequest, reason: str, check_in: CheckIn | None, wait: float | None = None) -> HttpResponse:
+    language = _page_language(request, check_in)
+    with translation.override(language):
+        response = render(
+            request,
+            "checkins/refused.html",
+            {"reason": reason, "language": language},
+            status=REFUSED_STATUS[reason],
+        )
+    if wait is not None:
+        response["Retry-After"] = str(math.ceil(wait))
+    return _private(response)
+
+
+# The link's secret is the worker's only credential, and knowing it is what a forged request would need:
+# no CSRF cookie is asked of a phone that may not keep one.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def check_in(request: HttpRequest, secret: str) -> HttpResponse:
+    """A worker's check-in: the questions in their language, and a thank-you once answered."""
+    address = request.META.get("REMOTE_ADDR", "")
+    wait = sliding_window_wait(f"throttle:check-in:ip:{address}", allowed=CHECK_IN_RATE_PER_ADDRESS, duration=60)
+    if wait is None and request.method == "POST":
+        key = f"throttle:check-in:link:{check_in_secret_hash(secret)[:32]}"
+        wait = sliding_window_wait(key, allowed=CHECK_IN_POSTS_PER_LINK, duration=600)
+    if wait is not None:
+        return _refused(request, "busy", None, wait)
+    try:
+        found = check_in_open(secret=secret)
+    except CheckInRefused as refused:
+        return _refused(request, refused.reason, refused.check_in)
+    chosen = request.GET.get("lang", "")
+    if chosen in LANGUAGE_CODES:
+        check_in_language(check_in=found, language=chosen)
+    language = _page_language(request, found)
+    with translation.override(language):
+        form = CheckInForm(request.POST or None, moment=found.moment, worker=found.worker)
+        if request.method == "POST" and form.is_valid():
+            try:
+                check_in_answer(check_in=found, answers=form.answers())
+            except CheckInRefused as refused:
+                return _refused(request, refused.reason, refused.check_in)
+            response = render(request, "checkins/thanks.html", {"language": language})
+            return _private(response)
+        context = {
+            "form": form,
+            "check_in": found,
+            "language": language,
+            "languages": CheckInLanguage.choices,
+        }
+        status = 400 if request.method == "POST" else 200
+        return _private(render(request, "checkins/check_in.html", context, status=status))

@@ -60,3 +60,6 @@ class Command(BaseCommand):
         self.stdout.write("Logins (password for all: " + result.password + "):")
         for username, role, organisation in result.logins:
             self.stdout.write(f"  {username:<10} {role}" + (f" — {organisation}" if organisation else ""))
+        if result.check_in is not None:
+            path, worker = result.check_in
+            self.stdout.write(f"A worker's check-in, as {worker} would open it on their phone (no login): {path}")
