@@ -249,7 +249,9 @@ def worker_detail(*, user: Any, pk: int) -> WorkerDetail:
     """
     worker = Worker.objects.visible_to(user).select_related("pilot", "recruiter__organisation").get(pk=pk)
     evidence = list(
-        Evidence.objects.filter(worker=worker).select_related("uploaded_by").order_by("-uploaded_at", "-id")
+        Evidence.objects.filter(worker=worker)
+        .select_related("uploaded_by", "source_organisation")
+        .order_by("-uploaded_at", "-id")
     )
     for item in evidence:
         item.file_basename = item.file.name.rsplit("/", 1)[-1] if item.file else ""

@@ -34,6 +34,7 @@ from financing.models import (
     CapReason,
     ContractStatus,
     LineKind,
+    MetricKind,
     OutcomeMetric,
     RbfContract,
     Tranche,
@@ -42,6 +43,7 @@ from financing.models import (
 from lamp.access import FUNDER, dashboard_page
 from lamp.currencies import format_money, quantize
 from pilots.models import Pilot
+from workers.models import Source
 
 PAGE_SIZE = 25
 #: Lines shown per tranche on the contract page; the rest are in the CSV and the claims list.
@@ -335,7 +337,19 @@ def _metric_terms(metric: OutcomeMetric, counts: dict[str, int], *, currency: st
     rule = metric.get_kind_display()
     if metric.retention_days:
         rule = f"{rule} (N = {metric.retention_days})"
-    return {"metric": metric, "terms": terms, "rule": rule, "counts": counts}
+    return {"metric": metric, "terms": terms, "rule": rule, "sources": sources_in_words(metric), "counts": counts}
+
+
+def sources_in_words(metric: OutcomeMetric) -> str:
+    """Who confirms the metric's outcomes, as the contract page says it: one of them, or (zero fee) all."""
+    names = [Source(source).label.lower() for source in metric.required_sources]
+    if not names:
+        return ""
+    joint = " and " if metric.kind == MetricKind.ZERO_FEE else " or "
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + joint + names[-1]
+    if metric.kind == MetricKind.ZERO_FEE:
+        return f"Every one of: {listed}, agreeing. Never the payee alone."
+    return f"Confirmed by {listed}; never by the payee."
 
 
 def _rate(rate: Decimal) -> str:
