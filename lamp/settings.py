@@ -197,7 +197,34 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lamp.tasks.purge_idempotency_records_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The workers' check-ins due by each pilot's moments, reminders of the unanswered, and the outbox.
+    "check-ins-due": {
+        "task": "workers.tasks.check_ins_due_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
+
+# --- Messages to workers: their check-in links by email and SMS -------------------------------------
+
+# Where the links sent to workers point: the platform's public address (in production, by default, the first
+# of ALLOWED_HOSTS over HTTPS).
+LAMP_PUBLIC_URL = env.str("LAMP_PUBLIC_URL", default="") or (
+    f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION and ALLOWED_HOSTS else "http://127.0.0.1:8000"
+)
+# Email through Django's mail backends: EMAIL_URL=smtp://user:password@host:587/?tls=True in production;
+# the console (the message printed) by default.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LaMP pilot platform <no-reply@lamp.example>")
+# SMS through django-sms: its console backend by default; workers.sms.HttpGatewaySmsBackend hands each message
+# to an HTTP gateway (SMS_GATEWAY_URL, with SMS_GATEWAY_TOKEN as a bearer token).
+SMS_BACKEND = env.str("SMS_BACKEND", default="sms.backends.console.SmsBackend")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_ORIGINATOR = env.str("SMS_ORIGINATOR", default="LaMP")
+# The check-in page: requests from one address a minute, and answers sent to one link in ten minutes.
+CHECK_IN_RATE_PER_ADDRESS = env.int("CHECK_IN_RATE_PER_ADDRESS", default=60)
+CHECK_IN_POSTS_PER_LINK = env.int("CHECK_IN_POSTS_PER_LINK", default=10)
 
 # --- Auth, i18n, static ---------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from lamp.currencies import format_money
 from lamp.fields import CurrencyField, MoneyField
 from lamp.tenancy import Tenancy
 from pilots.querysets import JobOpeningQuerySet, OrganisationQuerySet, PilotPartnerQuerySet, PilotQuerySet
-from pilots.stages import ALWAYS_REQUIRED, Stage, default_required_stages
+from pilots.stages import ALWAYS_REQUIRED, CheckInMoment, Stage, default_check_in_moments, default_required_stages
 
 
 class OrganisationKind(models.TextChoices):
@@ -139,6 +139,12 @@ class Pilot(models.Model):
         models.CharField(max_length=20, choices=Stage.choices),
         default=default_required_stages,
         help_text="Journey stages every worker of this pilot must pass; a move that skips one is refused.",
+    )
+    check_in_moments = ArrayField(
+        models.CharField(max_length=20, choices=CheckInMoment.choices),
+        default=default_check_in_moments,
+        blank=True,
+        help_text="When the workers of this pilot are sent a check-in (their link); empty: only by hand.",
     )
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -8,6 +8,7 @@ definition without ``pilots`` importing anything above it.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Stage(models.TextChoices):
@@ -64,3 +65,24 @@ NEW_SEASON_FROM: frozenset[Stage] = frozenset({Stage.RETURNED})
 def default_required_stages() -> list[str]:
     """Every stage of the path: a new pilot requires them all until staff drop some."""
     return [stage.value for stage in PATH]
+
+
+class CheckInMoment(models.TextChoices):
+    """When a worker's check-in asks (a pilot chooses which of these it sends): before departure (fees,
+    documents, contract), at days 30, 90 and 180 of the job (still working, wages, hours, deductions,
+    passport), or at any time staff ask."""
+
+    PRE_DEPARTURE = "pre_departure", _("Before departure")
+    DAY_30 = "day_30", _("Day 30 of the job")
+    DAY_90 = "day_90", _("Day 90 of the job")
+    DAY_180 = "day_180", _("Day 180 of the job")
+    ANY_TIME = "any_time", _("Any time")
+
+
+#: The days of employment at which each after-arrival check-in is sent.
+CHECK_IN_DAY: dict[str, int] = {CheckInMoment.DAY_30: 30, CheckInMoment.DAY_90: 90, CheckInMoment.DAY_180: 180}
+
+
+def default_check_in_moments() -> list[str]:
+    """The moments a new pilot sends check-ins at: before departure and at days 30, 90 and 180."""
+    return [CheckInMoment.PRE_DEPARTURE, CheckInMoment.DAY_30, CheckInMoment.DAY_90, CheckInMoment.DAY_180]

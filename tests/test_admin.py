@@ -28,7 +28,15 @@ from lamp.tokens import api_token_create
 from pilots.models import Organisation, OrganisationKind, Pilot, Role, Sector, User
 from pilots.stages import Stage
 from tests import factories
-from workers.models import CheckInAnswer, DuplicateFlag, DuplicateReason, JourneyEvent, Worker, identity_document_hash
+from workers.models import (
+    CheckInAnswer,
+    DuplicateFlag,
+    DuplicateReason,
+    JourneyEvent,
+    OutboxMessage,
+    Worker,
+    identity_document_hash,
+)
 from workers.services import check_in_create
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +68,11 @@ FACTORIES: dict[str, Callable[[], Model]] = {
     "workers.CheckIn": lambda: check_in_create(
         worker=factories.WorkerFactory(), moment="pre_departure", created_by=None
     )[0],
+    "workers.OutboxMessage": lambda: OutboxMessage.objects.create(
+        check_in=check_in_create(worker=factories.WorkerFactory(), moment="day_90", created_by=None)[0],
+        channel="sms",
+        link="http://testserver/c/secret/",
+    ),
     "workers.CheckInAnswer": lambda: CheckInAnswer.objects.create(
         check_in=check_in_create(worker=factories.WorkerFactory(), moment="day_30", created_by=None)[0],
         question="still_working",
@@ -94,6 +107,7 @@ NO_ADD_PAGE = {
     "lamp.IdempotencyRecord",  # stored by the API (lamp.idempotency)
     "workers.FeeDeclaration",  # declared by the recruiter through the API (workers.services.fee_declaration_record)
     "workers.CheckInAnswer",  # given by the worker through their link
+    "workers.OutboxMessage",  # put in the outbox by the check-in services
 }
 # Every change to these is kept in history by database triggers (lamp.history.tracked).
 TRACKED = (

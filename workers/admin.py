@@ -33,6 +33,7 @@ from workers.models import (
     FeeDeclaration,
     FeeReport,
     JourneyEvent,
+    OutboxMessage,
     TrainingEnrollment,
     Worker,
 )
@@ -44,6 +45,7 @@ from workers.services import (
     employment_save,
     evidence_add,
     journey_move,
+    outbox_retry,
     training_enrollment_save,
     worker_edit_check,
     worker_edit_flag,
@@ -651,3 +653,26 @@ class CheckInAnswerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: CheckInAnswer | None = None) -> bool:
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Check-in links on their way to workers: what was sent, and what failed and why. The link itself is
+    never shown here (it opens the worker's check-in); a failed message can be tried again."""
+
+    list_display = ("check_in", "channel", "reminder", "status", "attempts", "error", "created_at", "sent_at")
+    list_filter = ("status", "channel", "reminder")
+    list_select_related = ("check_in__worker",)
+    search_fields = ("check_in__worker__given_names", "check_in__worker__family_names", "error")
+    ordering = ("-created_at", "-id")
+    fields = ("check_in", "channel", "reminder", "status", "attempts", "error", "created_at", "sent_at")
+    readonly_fields = fields
+    actions = ("retry",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Try the selected failed messages again")
+    def retry(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
+        count = outbox_retry(message_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} message(s) will be tried again.", messages.SUCCESS)

@@ -13,16 +13,15 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
-from encrypted_fields.fields import EncryptedCharField
+from encrypted_fields.fields import EncryptedCharField, EncryptedTextField
 
 from lamp.currencies import format_money
 from lamp.fields import CurrencyField, MaskedCopyField, MoneyField
 from lamp.history import tracked
 from lamp.masking import mask_date
 from pilots.models import JobOpening, Organisation, OrganisationKind, Pilot
-from pilots.stages import EXITS, Stage
+from pilots.stages import EXITS, CheckInMoment, Stage
 from workers.querysets import (
     CheckInAnswerQuerySet,
     CheckInQuerySet,
@@ -30,6 +29,7 @@ from workers.querysets import (
     EvidenceQuerySet,
     FeeDeclarationQuerySet,
     FeeReportQuerySet,
+    OutboxMessageQuerySet,
     WorkerQuerySet,
     WorkerRecordQuerySet,
 )
@@ -524,17 +524,6 @@ class FeeDeclaration(models.Model):
 # --- The worker's own voice: check-ins by signed link ----------------------------------------------------
 
 
-class CheckInMoment(models.TextChoices):
-    """When a check-in asks: before departure (fees, documents, contract), or at days 30, 90 and 180 of the
-    job (still working, wages, hours, deductions, passport), or at any time the worker is asked."""
-
-    PRE_DEPARTURE = "pre_departure", _("Before departure")
-    DAY_30 = "day_30", _("Day 30 of the job")
-    DAY_90 = "day_90", _("Day 90 of the job")
-    DAY_180 = "day_180", _("Day 180 of the job")
-    ANY_TIME = "any_time", _("Any time")
-
-
 class CheckInLanguage(models.TextChoices):
     SPANISH = "es", "Español"
     ENGLISH = "en", "English"
@@ -552,6 +541,7 @@ class CheckIn(models.Model):
 
     worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="check_ins")
     moment = models.CharField(max_length=20, choices=CheckInMoment.choices)
+    season = models.PositiveSmallIntegerField(default=1, help_text="The worker's season it asks about.")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     language = models.CharField(
         max_length=5, choices=CheckInLanguage.choices, default=CheckInLanguage.SPANISH, help_text="Last chosen."
@@ -602,3 +592,47 @@ class CheckInAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question}: {self.value}"
+
+
+class OutboxChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    FIELD = "field", "Field team (a list of links to hand out)"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (no more tries)"
+
+
+class OutboxMessage(models.Model):
+    """A check-in link on its way to a worker: by email, by SMS, or through the field team's list.
+
+    The link holds the check-in's secret, so it is kept encrypted, and only until the check-in closes; the
+    recipient is read from the worker when the message is sent. Sending is the outbox job's (``outbox_send``):
+    a failure is retried a few times, then the message stays failed, with why, for staff to see.
+    """
+
+    check_in = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="messages")
+    channel = models.CharField(max_length=10, choices=OutboxChannel.choices)
+    reminder = models.BooleanField(default=False, help_text="A reminder of a check-in not answered yet.")
+    link = EncryptedTextField()
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutboxMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(channel__in=OutboxChannel.values), name="outbox_channel_valid"),
+            models.CheckConstraint(condition=Q(status__in=OutboxStatus.values), name="outbox_status_valid"),
+        ]
+        indexes = [models.Index(fields=["status", "channel", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {'reminder' if self.reminder else 'invitation'} for {self.check_in}"

@@ -91,3 +91,7 @@ class CheckInQuerySet(TenantQuerySet):
 
 class CheckInAnswerQuerySet(TenantQuerySet):
     """A worker's answers: staff only."""
+
+
+class OutboxMessageQuerySet(TenantQuerySet):
+    """Links on their way to workers: staff only."""

@@ -14,15 +14,20 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, Q, Value
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from sms import send_sms
 
 from lamp.history import acting_as
 from pilots.models import Pilot, User
-from pilots.stages import NEW_SEASON_FROM, Stage
+from pilots.stages import CHECK_IN_DAY, NEW_SEASON_FROM, Stage
 from recruitment.models import Recruiter
 from workers.checkins import home_language
 from workers.journey import JourneyError, check_date, check_move
@@ -30,6 +35,7 @@ from workers.models import (
     CheckIn,
     CheckInAnswer,
     CheckInLanguage,
+    CheckInMoment,
     DuplicateFlag,
     DuplicateReason,
     Employment,
@@ -39,6 +45,9 @@ from workers.models import (
     FeeReport,
     FeeSource,
     JourneyEvent,
+    OutboxChannel,
+    OutboxMessage,
+    OutboxStatus,
     Source,
     TrainingEnrollment,
     Worker,
@@ -616,6 +625,7 @@ def check_in_create(
     check_in = CheckIn(
         worker=worker,
         moment=moment,
+        season=worker.season,
         token_hash=check_in_secret_hash(secret),
         language=home_language(worker),
         created_by=created_by,
@@ -704,3 +714,199 @@ def check_in_answer(*, check_in: CheckIn, answers: dict[str, Any]) -> CheckIn:
     locked.answered_at = now
     locked.save(update_fields=["answered_at"])
     return locked
+
+
+# --- Sending check-ins: when they are due, and the outbox that carries their links ------------------------
+
+#: Days after which an unanswered check-in is sent once more (the same link), and the most tries to send.
+REMINDER_AFTER_DAYS = 7
+MAX_SEND_ATTEMPTS = 5
+#: How many days after its day N an after-arrival check-in is still worth sending.
+DUE_WINDOW_DAYS = 14
+
+
+def check_in_link(secret: str) -> str:
+    """The address a worker opens: ``LAMP_PUBLIC_URL`` and the check-in's path."""
+    return settings.LAMP_PUBLIC_URL.rstrip("/") + reverse("check-in", args=[secret])
+
+
+def check_in_channels(worker: Worker) -> list[str]:
+    """How a worker's check-in reaches them: email and SMS where the worker has them, else the field team."""
+    channels = [OutboxChannel.EMAIL] if worker.email else []
+    if worker.phone:
+        channels.append(OutboxChannel.SMS)
+    return channels or [OutboxChannel.FIELD]
+
+
+@transaction.atomic
+def check_in_invite(*, check_in: CheckIn, secret: str, reminder: bool = False) -> list[OutboxMessage]:
+    """Put a check-in's link in the outbox, one message a channel the worker can be reached by; the outbox
+    job sends them once this commits."""
+    messages = OutboxMessage.objects.bulk_create(
+        OutboxMessage(check_in=check_in, channel=channel, reminder=reminder, link=check_in_link(secret))
+        for channel in check_in_channels(check_in.worker)
+    )
+    transaction.on_commit(_send_outbox)
+    return messages
+
+
+def _send_outbox() -> None:
+    from workers.tasks import outbox_send_task  # tasks call services: imported here, not at the top
+
+    outbox_send_task.delay()
+
+
+def check_ins_due(*, today: datetime.date | None = None) -> int:
+    """Make and send the check-ins that are due, by each pilot's moments; how many were made.
+
+    Before departure: workers whose visa is issued. Day N of a job: workers whose current employment reached
+    day N within the last ``DUE_WINDOW_DAYS`` days. A worker gets one check-in a moment a season; one made by
+    hand counts too. Safe to run twice.
+    """
+    today = today or timezone.localdate()
+    made = 0
+    already = CheckIn.objects.filter(worker=OuterRef("pk"), moment=OuterRef("_moment"), season=OuterRef("season"))
+    for pilot in Pilot.objects.exclude(check_in_moments=[]).only("pk", "check_in_moments"):
+        for moment in pilot.check_in_moments:
+            workers = Worker.objects.filter(pilot=pilot)
+            if moment == CheckInMoment.PRE_DEPARTURE:
+                workers = workers.filter(current_stage=Stage.VISA_ISSUED)
+            elif moment in CHECK_IN_DAY:
+                day = CHECK_IN_DAY[moment]
+                started = (today - datetime.timedelta(days=day + DUE_WINDOW_DAYS), today - datetime.timedelta(days=day))
+                jobs = Employment.objects.filter(
+                    worker=OuterRef("pk"), start_date__range=started, end_date__isnull=True
+                )
+                workers = workers.filter(Exists(jobs))
+            else:
+                continue
+            workers = workers.annotate(_moment=Value(moment)).exclude(Exists(already)).order_by("pk")
+            for worker in workers.iterator(chunk_size=500):
+                with transaction.atomic():
+                    check_in, secret = check_in_create(worker=worker, moment=moment, created_by=None)
+                    check_in_invite(check_in=check_in, secret=secret)
+                made += 1
+    return made
+
+
+def check_in_reminders(*, now: datetime.datetime | None = None) -> int:
+    """Send once more the links of check-ins left unanswered ``REMINDER_AFTER_DAYS`` days, still open and not
+    reminded yet; how many were reminded."""
+    now = now or timezone.now()
+    due = (
+        CheckIn.objects.filter(
+            answered_at__isnull=True,
+            expires_at__gt=now,
+            created_at__lte=now - datetime.timedelta(days=REMINDER_AFTER_DAYS),
+        )
+        .exclude(messages__reminder=True)
+        .filter(messages__reminder=False)
+        .distinct()
+        .select_related("worker")
+    )
+    reminded = 0
+    for check_in in due:
+        first = check_in.messages.filter(reminder=False).order_by("id").first()
+        with transaction.atomic():
+            OutboxMessage.objects.bulk_create(
+                OutboxMessage(check_in=check_in, channel=channel, reminder=True, link=first.link)
+                for channel in check_in_channels(check_in.worker)
+            )
+            transaction.on_commit(_send_outbox)
+        reminded += 1
+    return reminded
+
+
+def _message_text(message: OutboxMessage) -> str:
+    with translation.override(message.check_in.language):
+        if message.reminder:
+            text = gettext("Reminder: your check-in is still open. Your answers are private: %(link)s")
+        else:
+            text = gettext("A few questions about your job. Your answers are private: %(link)s")
+    return text % {"link": message.link}
+
+
+def outbox_send(*, limit: int = 500) -> dict[str, int]:
+    """Send what waits in the outbox by email and SMS (the field team's links wait for their list); each
+    message once, a failure retried up to ``MAX_SEND_ATTEMPTS`` times. Safe to run in several workers."""
+    sent = failed = 0
+    with transaction.atomic():
+        batch = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=OutboxStatus.PENDING, channel__in=[OutboxChannel.EMAIL, OutboxChannel.SMS])
+            .select_related("check_in__worker")
+            .order_by("created_at", "id")[:limit]
+        )
+        for message in batch:
+            worker = message.check_in.worker
+            try:
+                if message.channel == OutboxChannel.EMAIL:
+                    subject = translation.override(message.check_in.language)
+                    with subject:
+                        title = gettext("Your check-in")
+                    send_mail(title, _message_text(message), None, [worker.email], fail_silently=False)
+                else:
+                    send_sms(_message_text(message), settings.SMS_ORIGINATOR, [worker.phone], fail_silently=False)
+            except Exception as error:  # noqa: BLE001 - any failure of a mail or SMS gateway is kept and retried
+                message.attempts += 1
+                message.error = str(error)[:500]
+                if message.attempts >= MAX_SEND_ATTEMPTS:
+                    message.status = OutboxStatus.FAILED
+                    failed += 1
+                message.save(update_fields=["attempts", "error", "status"])
+                continue
+            message.attempts += 1
+            message.status, message.sent_at, message.error = OutboxStatus.SENT, timezone.now(), ""
+            message.save(update_fields=["attempts", "status", "sent_at", "error"])
+            sent += 1
+    return {"sent": sent, "failed": failed}
+
+
+@transaction.atomic
+def check_in_field_links(*, pilot_id: int | None = None) -> list[list[str]]:
+    """The links of open, unanswered check-ins that go through the field team (workers with no email or phone),
+    as rows for their list; those not handed over yet are marked sent, now."""
+    now = timezone.now()
+    messages = (
+        OutboxMessage.objects.select_for_update(of=("self",))
+        .filter(
+            channel=OutboxChannel.FIELD,
+            status__in=[OutboxStatus.PENDING, OutboxStatus.SENT],
+            check_in__answered_at__isnull=True,
+            check_in__expires_at__gt=now,
+        )
+        .select_related("check_in__worker__pilot")
+        .order_by("check_in__worker__pilot__name", "check_in__worker_id", "id")
+    )
+    if pilot_id is not None:
+        messages = messages.filter(check_in__worker__pilot_id=pilot_id)
+    rows, handed = [], []
+    for message in messages:
+        check_in = message.check_in
+        worker = check_in.worker
+        rows.append(
+            [
+                str(worker.pk),
+                worker.given_names,
+                worker.family_names,
+                worker.pilot.name,
+                check_in.get_moment_display(),
+                check_in.language,
+                message.link,
+                check_in.expires_at.date().isoformat(),
+            ]
+        )
+        if message.status == OutboxStatus.PENDING:
+            handed.append(message.pk)
+    OutboxMessage.objects.filter(pk__in=handed).update(status=OutboxStatus.SENT, sent_at=now, attempts=1)
+    return rows
+
+
+def outbox_retry(*, message_ids: list[int]) -> int:
+    """Put failed messages back in the outbox, their tries counted afresh; how many. Sent ones stay sent."""
+    count = OutboxMessage.objects.filter(pk__in=message_ids, status=OutboxStatus.FAILED).update(
+        status=OutboxStatus.PENDING, attempts=0
+    )
+    if count:
+        transaction.on_commit(_send_outbox)
+    return count

@@ -8,4 +8,5 @@ app_name = "workers"
 
 urlpatterns = [
     path("", views.worker_list, name="list"),
+    path("check-in-links.csv", views.check_in_links_csv, name="check-in-links"),
 ]

@@ -8,13 +8,15 @@ Each page translates the request and calls one selector or service.
 
 from __future__ import annotations
 
+import csv
 import math
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from lamp.access import dashboard_page
 from lamp.throttling import sliding_window_wait
@@ -25,6 +27,7 @@ from workers.selectors import COUNT_LIMIT, PAGE_SIZE, worker_list_page
 from workers.services import (
     CheckInRefused,
     check_in_answer,
+    check_in_field_links,
     check_in_language,
     check_in_open,
     check_in_secret_hash,
@@ -47,9 +50,6 @@ def worker_list(request: HttpRequest) -> HttpResponse:
 
 # --- The worker's check-in page: no account, a signed link, a cheap phone ----------------------------
 
-#: Requests from one address a minute, and answers sent to one link in ten minutes, before the page waits.
-CHECK_IN_RATE_PER_ADDRESS = 60
-CHECK_IN_POSTS_PER_LINK = 10
 LANGUAGE_CODES = frozenset(CheckInLanguage.values)
 REFUSED_STATUS = {"unknown": 404, "expired": 410, "answered": 200, "busy": 429}
 
@@ -95,10 +95,11 @@ def _refused(request: HttpRequest, reason: str, check_in: CheckIn | None, wait: 
 def check_in(request: HttpRequest, secret: str) -> HttpResponse:
     """A worker's check-in: the questions in their language, and a thank-you once answered."""
     address = request.META.get("REMOTE_ADDR", "")
-    wait = sliding_window_wait(f"throttle:check-in:ip:{address}", allowed=CHECK_IN_RATE_PER_ADDRESS, duration=60)
+    per_address = settings.CHECK_IN_RATE_PER_ADDRESS
+    wait = sliding_window_wait(f"throttle:check-in:ip:{address}", allowed=per_address, duration=60)
     if wait is None and request.method == "POST":
         key = f"throttle:check-in:link:{check_in_secret_hash(secret)[:32]}"
-        wait = sliding_window_wait(key, allowed=CHECK_IN_POSTS_PER_LINK, duration=600)
+        wait = sliding_window_wait(key, allowed=settings.CHECK_IN_POSTS_PER_LINK, duration=600)
     if wait is not None:
         return _refused(request, "busy", None, wait)
     try:
@@ -126,3 +127,23 @@ def check_in(request: HttpRequest, secret: str) -> HttpResponse:
         }
         status = 400 if request.method == "POST" else 200
         return _private(render(request, "checkins/check_in.html", context, status=status))
+
+
+@require_GET
+@dashboard_page()
+def check_in_links_csv(request: HttpRequest) -> HttpResponse:
+    """The open check-in links of workers with no email or phone, for the field team to hand out (``?pilot=``).
+    What it lists counts as handed over: those links are sent."""
+    rows = check_in_field_links(pilot_id=_int_or_none(request.GET.get("pilot", "")))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="check-in-links.csv"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(["worker", "given names", "family names", "pilot", "moment", "language", "link", "expires"])
+    for row in rows:
+        writer.writerow(row)
+    return response
+
+
+def _int_or_none(raw: str) -> int | None:
+    return int(raw) if raw.isascii() and raw.isdigit() else None

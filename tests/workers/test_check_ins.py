@@ -29,6 +29,13 @@ ANSWER = {"fee_paid": "yes", "fee_category": "medical", "fee_amount": "950.00", 
 NO_FEE = {"fee_paid": "no", "documents_held": "no", "contract_in_language": "yes"}
 
 
+@pytest.fixture(autouse=True)
+def one_address_many_tests(settings):  # noqa: ANN001, ANN201
+    """Every test's client comes from 127.0.0.1, and the throttle's counters live in the shared cache: the
+    per-address limit is lifted here, except where a test sets it to try it."""
+    settings.CHECK_IN_RATE_PER_ADDRESS = 100_000
+
+
 def link(secret: str) -> str:
     return reverse("check-in", args=[secret])
 
@@ -124,6 +131,13 @@ def test_a_bad_answer_is_a_400_that_names_the_question_and_writes_nothing(client
     assert response.status_code == 400
     assert field in response.context["form"].errors
     assert not CheckInAnswer.objects.exists() and not FeeReport.objects.exists()
+
+
+def test_one_address_is_rate_limited_too(client, made, settings):
+    _, secret = made
+    settings.CHECK_IN_RATE_PER_ADDRESS = 2
+    client.defaults["REMOTE_ADDR"] = "192.0.2.77"
+    assert [client.get(link(secret)).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_answers_to_one_link_are_rate_limited(client, made, settings):
