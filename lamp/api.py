@@ -20,7 +20,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from financing.api.views import ClaimViewSet, ContractViewSet, DecisionViewSet
 from pilots.api.views import JobOpeningViewSet, PilotViewSet
 from programme.api.views import ScorecardViewSet
-from workers.api.imports import WorkerImportView
+from workers.api.imports import PayrollImportView, WorkerImportView
 from workers.api.views import FeeReportViewSet, WorkerViewSet
 
 router = DefaultRouter()
@@ -34,7 +34,11 @@ router.register("workers", WorkerViewSet, basename="worker")
 router.register("fee-reports", FeeReportViewSet, basename="fee-report")
 
 # Before the router's URLs, so that "import" is not taken for a worker's id.
-urlpatterns = [path("workers/import/", WorkerImportView.as_view(), name="worker-import"), *router.urls]
+urlpatterns = [
+    path("workers/import/", WorkerImportView.as_view(), name="worker-import"),
+    path("payroll/import/", PayrollImportView.as_view(), name="payroll-import"),
+    *router.urls,
+]
 
 def field_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]:
     """Flatten DRF's nested error detail into ``[{"field": path, "message": text}]``."""

@@ -140,7 +140,7 @@ class _Context:
         if recruiter is not None:
             recruiter_ids = {recruiter.pk}
         else:
-            wanted = {_int(row.get("recruiter")) for row in rows if isinstance(row, Mapping)} - {None}
+            wanted = {positive_int(row.get("recruiter")) for row in rows if isinstance(row, Mapping)} - {None}
             recruiter_ids = set(Recruiter.objects.filter(pk__in=wanted).values_list("pk", flat=True))
         context.recruiters = recruiter_ids
         context.assigned = set(
@@ -153,7 +153,7 @@ class _Context:
         hashes, births = set(), set()
         for row in rows:
             if isinstance(row, Mapping):
-                births.add(_date_or_none(_text(row, "date_of_birth")))
+                births.add(date_or_none(cell_text(row, "date_of_birth")))
                 number = str(row.get("identity_document_number") or "").strip()
                 country = str(row.get("identity_document_country") or row.get("nationality") or "").strip().upper()
                 if number and country:
@@ -177,14 +177,14 @@ class _Context:
         return context
 
 
-def _date_or_none(text: str) -> datetime.date | None:
+def date_or_none(text: str) -> datetime.date | None:
     try:
         return parse_date(text) if len(text) == 10 else None
     except ValueError:
         return None
 
 
-def _int(value: Any) -> int | None:
+def positive_int(value: Any) -> int | None:
     """An id: a positive integer, given as a number or as ASCII digits ('³' and '٣' are digits to ``isdigit``)."""
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal():
         value = int(value.strip())
@@ -197,7 +197,7 @@ def _name_key(given: str, family: str, born: datetime.date, nationality: str) ->
     return (" ".join(given.split()).casefold(), " ".join(family.split()).casefold(), born, nationality.upper())
 
 
-def _text(raw: Mapping[str, Any], name: str) -> str:
+def cell_text(raw: Mapping[str, Any], name: str) -> str:
     """A cell as stripped text: a missing key, ``None`` and an empty string are all ``""``."""
     value = raw.get(name)
     if value is None:
@@ -215,48 +215,48 @@ def _parse(*, number: int, raw: Any, context: _Context, errors: list[dict[str, A
     for name in sorted(set(raw) - set(FIELDS), key=str):
         error(str(name), f"Unknown field; the fields are: {', '.join(FIELDS)}.")
     for name in REQUIRED_FIELDS:
-        if not _text(raw, name):
+        if not cell_text(raw, name):
             error(name, "This field is required.")
 
     values: dict[str, Any] = {
-        name: _text(raw, name) for name in ("given_names", "family_names", "gender", "phone", "email")
+        name: cell_text(raw, name) for name in ("given_names", "family_names", "gender", "phone", "email")
     }
-    values["nationality"] = _text(raw, "nationality").upper()
+    values["nationality"] = cell_text(raw, "nationality").upper()
     values["phone"] = values["phone"] or None  # encrypted fields keep NULL for "none"
 
     born = None
-    if text := _text(raw, "date_of_birth"):
-        born = _date_or_none(text)
+    if text := cell_text(raw, "date_of_birth"):
+        born = date_or_none(text)
         if born is None:
             error("date_of_birth", f"'{text}' is not a date in the form YYYY-MM-DD.")
         elif born > timezone.localdate():
             error("date_of_birth", f"{born} is in the future.")
     values["date_of_birth"] = born
 
-    recruiter_id = context.forced.pk if context.forced is not None else _int(raw.get("recruiter"))
+    recruiter_id = context.forced.pk if context.forced is not None else positive_int(raw.get("recruiter"))
     if context.forced is None:
-        if not _text(raw, "recruiter"):
+        if not cell_text(raw, "recruiter"):
             error("recruiter", "This field is required.")
         elif recruiter_id is None or recruiter_id not in context.recruiters:
-            error("recruiter", f"No recruiter with id '{_text(raw, 'recruiter')}'.")
+            error("recruiter", f"No recruiter with id '{cell_text(raw, 'recruiter')}'.")
             recruiter_id = None
-    pilot_id = _int(raw.get("pilot"))
-    if _text(raw, "pilot"):
+    pilot_id = positive_int(raw.get("pilot"))
+    if cell_text(raw, "pilot"):
         if pilot_id is None:
-            error("pilot", f"'{_text(raw, 'pilot')}' is not a pilot id.")
+            error("pilot", f"'{cell_text(raw, 'pilot')}' is not a pilot id.")
         elif recruiter_id is not None and (recruiter_id, pilot_id) not in context.assigned:
             # The same message whether the pilot exists or not: a recruiter learns nothing of other pilots.
             error("pilot", f"The recruiter is not assigned to a pilot with id {pilot_id}.")
 
     values["language_levels"] = _language_levels(raw.get("language_levels"), error)
-    values["consent_given_at"] = _consent(_text(raw, "consent_given_at"), error)
+    values["consent_given_at"] = _consent(cell_text(raw, "consent_given_at"), error)
 
     values.update(
         recruiter_id=recruiter_id,
         pilot_id=pilot_id,
-        identity_document_type=_text(raw, "identity_document_type") or IdentityDocumentType.PASSPORT,
-        identity_document_country=_text(raw, "identity_document_country").upper(),
-        identity_document_number=_text(raw, "identity_document_number") or None,
+        identity_document_type=cell_text(raw, "identity_document_type") or IdentityDocumentType.PASSPORT,
+        identity_document_country=cell_text(raw, "identity_document_country").upper(),
+        identity_document_number=cell_text(raw, "identity_document_number") or None,
         identity_document_hash="",
     )
     if values["identity_document_number"]:

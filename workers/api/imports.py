@@ -1,4 +1,5 @@
-"""``POST /api/v1/workers/import/``: register up to 10,000 workers from a CSV file or JSON rows."""
+"""``POST /api/v1/workers/import/``: register up to 10,000 workers from a CSV file or JSON rows; and
+``POST /api/v1/payroll/import/``: an employer's pay slips of its employees, the same way."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ from rest_framework.views import APIView
 from lamp.api_base import ApiSchema, error_example, error_response
 from lamp.tenancy import tenancy_of
 from recruitment.models import Recruiter
-from workers.imports import FIELDS, MAX_ROWS, MODES, REQUIRED_FIELDS, import_workers
+from workers.imports import FIELDS, MAX_ROWS, MODES, REQUIRED_FIELDS, ImportResult, import_workers
+from workers.payroll import FIELDS as PAYROLL_FIELDS
+from workers.payroll import PURPOSES as PAYROLL_PURPOSES
+from workers.payroll import REQUIRED_FIELDS as PAYROLL_REQUIRED
+from workers.payroll import import_payroll
 
 #: A 10,000-row file is about 2 MB; anything much larger is not a worker list.
 MAX_CSV_BYTES = 20 * 1024 * 1024
@@ -243,20 +248,7 @@ class WorkerImportView(APIView):
         except DjangoPermissionDenied as refused:
             raise exceptions.PermissionDenied(str(refused)) from refused
 
-        errors = [
-            {
-                "row": e["row"],
-                "field": f"rows[{e['row']}].{e['field']}" if e["field"] else f"rows[{e['row']}]",
-                "message": e["message"],
-            }
-            for e in result.errors
-        ]
-        body: dict[str, Any] = {"created": result.count, "ids": result.created_ids, "errors": errors}
-        if result.count:
-            return Response(body, status=status.HTTP_201_CREATED)
-        bad = len({e["row"] for e in errors})
-        summary = f"{bad} row{'s are' if bad != 1 else ' is'} invalid; nothing was written."
-        return Response({"detail": summary, **body}, status=status.HTTP_400_BAD_REQUEST)
+        return _import_answer(result)
 
     def _rows(self, request: Request, *, staff: bool) -> list[dict[str, Any]]:
         """The rows of the request, whatever its form; a file that cannot be read is a 400 naming ``file``."""
@@ -277,7 +269,33 @@ class WorkerImportView(APIView):
         return data
 
 
+def _import_answer(result: ImportResult) -> Response:
+    """A 201 listing what was written (and, in partial mode, the rows refused), or a 400 when nothing was."""
+    errors = [
+        {
+            "row": e["row"],
+            "field": f"rows[{e['row']}].{e['field']}" if e["field"] else f"rows[{e['row']}]",
+            "message": e["message"],
+        }
+        for e in result.errors
+    ]
+    body: dict[str, Any] = {"created": result.count, "ids": result.created_ids, "errors": errors}
+    if result.count:
+        return Response(body, status=status.HTTP_201_CREATED)
+    bad = len({e["row"] for e in errors})
+    summary = f"{bad} row{'s are' if bad != 1 else ' is'} invalid; nothing was written."
+    return Response({"detail": summary, **body}, status=status.HTTP_400_BAD_REQUEST)
+
+
 def _csv_rows(data: bytes, *, staff: bool) -> list[dict[str, str]]:
+    required = [*REQUIRED_FIELDS, "recruiter"] if staff else list(REQUIRED_FIELDS)
+    return csv_rows(data, fields=FIELDS, required=required)
+
+
+def csv_rows(data: bytes, *, fields: tuple[str, ...], required: list[str]) -> list[dict[str, str]]:
+    """The rows of a UTF-8 CSV with a header naming ``fields`` (``required`` among them); a file that cannot be
+    read is a 400 naming ``file``, more than ``MAX_ROWS`` rows a 400 naming ``rows``."""
+
     def refuse(message: str) -> exceptions.ValidationError:
         return exceptions.ValidationError({"file": message})
 
@@ -285,6 +303,8 @@ def _csv_rows(data: bytes, *, staff: bool) -> list[dict[str, str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise refuse(f"The CSV is not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start}.") from error
+    if "\x00" in text:
+        raise refuse("The CSV holds a NUL character.")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         lines = [line for line in reader if any(cell.strip() for cell in line)]
@@ -293,15 +313,14 @@ def _csv_rows(data: bytes, *, staff: bool) -> list[dict[str, str]]:
     if not lines:
         raise refuse("The CSV is empty: the first line must be a header naming the columns.")
     header = [cell.strip() for cell in lines[0]]
-    unknown = [name for name in header if name not in FIELDS]
+    unknown = [name for name in header if name not in fields]
     if unknown:
         raise refuse(
             f"Unknown column(s) {', '.join(repr(n) for n in unknown)}: the first line must be a header "
-            f"naming columns among {', '.join(FIELDS)}."
+            f"naming columns among {', '.join(fields)}."
         )
     if len(set(header)) != len(header):
         raise refuse("A column is named twice in the header.")
-    required = [*REQUIRED_FIELDS, "recruiter"] if staff else list(REQUIRED_FIELDS)
     if missing := [name for name in required if name not in header]:
         raise refuse(f"Missing column(s): {', '.join(missing)}.")
     if len(lines) - 1 > MAX_ROWS:
@@ -312,3 +331,188 @@ def _csv_rows(data: bytes, *, staff: bool) -> list[dict[str, str]]:
             raise refuse(f"Row {number} has {len(line)} cells; the header has {len(header)}.")
         rows.append(dict(zip(header, line, strict=True)))
     return rows
+
+
+# --- Payroll from the employer -------------------------------------------------------------------------
+
+
+class CanImportPayroll(permissions.BasePermission):
+    """An employer's users (their own employees) and program staff."""
+
+    message = "Only employers and program staff import payroll."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        tenancy = tenancy_of(request.user)
+        return tenancy.staff or tenancy.employer is not None
+
+
+_PAYROLL_ROW = {
+    "type": "object",
+    "required": list(PAYROLL_REQUIRED),
+    "properties": {
+        "worker": {"type": "integer", "description": "A worker employed in one of your job openings."},
+        "period_start": {"type": "string", "format": "date"},
+        "period_end": {"type": "string", "format": "date", "description": "At most 62 days after the start."},
+        "currency": {"type": "string", "example": "USD"},
+        "gross": {"type": "string", "example": "1840.00"},
+        "net": {"type": "string", "example": "1512.40", "description": "The gross less the deductions, exactly."},
+        "deductions": {
+            "description": "Each deduction with its purpose: a tax, housing… or an ILO fee category (a finding). "
+            'In CSV: `tax:248.60;housing:79.00`.',
+            "oneOf": [
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["purpose", "amount"],
+                        "properties": {
+                            "purpose": {"type": "string", "enum": list(PAYROLL_PURPOSES)},
+                            "amount": {"type": "string"},
+                        },
+                    },
+                },
+                {"type": "string"},
+            ],
+        },
+        "reference": {"type": "string", "description": "The pay slip's number in your payroll system."},
+    },
+}
+_PAYROLL_CSV = (
+    "worker,period_start,period_end,currency,gross,deductions,net\n"
+    "4812,2026-06-15,2026-06-28,USD,1840.00,tax:248.60;housing:79.00,1512.40\n"
+)
+
+
+class PayrollImportView(APIView):
+    """Import pay slips of your employees: the pay period, gross, each deduction with its purpose, net.
+
+    The same forms and modes as the import of workers: a UTF-8 CSV with a header (a ``text/csv`` body or a
+    ``file`` part), or JSON (``{"rows": [...]}`` or a list); ``?mode=atomic`` (all or nothing, the default) or
+    ``partial``. Each good row is a payroll record of the worker, supplied by you; a deduction whose purpose
+    is a recruitment fee or related cost (an ILO category: ``recruitment_fee``, ``medical``, ``travel_lodging``…)
+    is also reported as a fee finding. ``ids`` are the payroll records written.
+    """
+
+    permission_classes = [permissions.IsAuthenticated, CanImportPayroll]
+    parser_classes = [JSONParser, MultiPartParser, CSVParser]
+    schema = ApiSchema()
+
+    @extend_schema(
+        operation_id="payroll_import",
+        tags=["payroll"],
+        summary="Import payroll from CSV or JSON",
+        parameters=[
+            OpenApiParameter(
+                "mode",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                enum=list(MODES),
+                default="atomic",
+                description="atomic: all rows or none; partial: the good rows, the bad ones returned.",
+            )
+        ],
+        request={
+            "application/json": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["rows"],
+                        "properties": {"rows": {"type": "array", "items": _PAYROLL_ROW}},
+                    },
+                    {"type": "array", "items": _PAYROLL_ROW},
+                ]
+            },
+            "text/csv": {"type": "string", "description": "UTF-8 CSV with a header row of field names."},
+            "multipart/form-data": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            },
+        },
+        responses={
+            201: OpenApiResponse(_RESULT, description="Rows written; in partial mode, `errors` lists rows refused."),
+            400: OpenApiResponse(_FAILURE, description="Nothing written: bad rows, a bad file, mode or row count."),
+            403: error_response(
+                "Neither staff nor an employer.",
+                error_example("A recruiter", "Only employers and program staff import payroll."),
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "JSON rows",
+                request_only=True,
+                media_type="application/json",
+                value={
+                    "rows": [
+                        {
+                            "worker": 4812,
+                            "period_start": "2026-06-15",
+                            "period_end": "2026-06-28",
+                            "currency": "USD",
+                            "gross": "1840.00",
+                            "deductions": [
+                                {"purpose": "tax", "amount": "248.60"},
+                                {"purpose": "housing", "amount": "79.00"},
+                            ],
+                            "net": "1512.40",
+                        }
+                    ]
+                },
+            ),
+            OpenApiExample("CSV", request_only=True, media_type="text/csv", value=_PAYROLL_CSV),
+            OpenApiExample(
+                "Imported",
+                response_only=True,
+                status_codes=["201"],
+                value={"created": 1, "ids": [9412], "errors": []},
+            ),
+            OpenApiExample(
+                "Atomic import refused",
+                response_only=True,
+                status_codes=["400"],
+                value={
+                    "detail": "1 row is invalid; nothing was written.",
+                    "created": 0,
+                    "ids": [],
+                    "errors": [
+                        {
+                            "row": 2,
+                            "field": "rows[2].net",
+                            "message": "The net pay is not the gross pay less the deductions.",
+                        }
+                    ],
+                },
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        mode = request.query_params.get("mode", "atomic")
+        if mode not in MODES:
+            raise exceptions.ValidationError({"mode": f"'{mode}' is not a mode; use one of: {', '.join(MODES)}."})
+        rows = _payroll_rows(request)
+        try:
+            result = import_payroll(rows=rows, mode=mode, user=request.user)
+        except DjangoValidationError as invalid:
+            raise exceptions.ValidationError(invalid.message_dict) from invalid
+        except DjangoPermissionDenied as refused:
+            raise exceptions.PermissionDenied(str(refused)) from refused
+        return _import_answer(result)
+
+
+def _payroll_rows(request: Request) -> list[Any]:
+    data = request.data
+    if isinstance(data, bytes) or request.content_type.startswith("text/csv"):
+        body = data if isinstance(data, bytes) else b""
+        return csv_rows(body, fields=PAYROLL_FIELDS, required=list(PAYROLL_REQUIRED))
+    if "file" in request.FILES:
+        upload = request.FILES["file"]
+        if upload.size > MAX_CSV_BYTES:
+            raise exceptions.ValidationError({"file": f"The CSV is larger than {MAX_CSV_BYTES // 2**20} MiB."})
+        return csv_rows(upload.read(), fields=PAYROLL_FIELDS, required=list(PAYROLL_REQUIRED))
+    if request.content_type.startswith("multipart/"):
+        raise exceptions.ValidationError({"file": "Send the CSV in a part named 'file'."})
+    if isinstance(data, dict) and set(data) == {"rows"}:
+        data = data["rows"]
+    if not isinstance(data, list):
+        raise exceptions.ValidationError({"rows": 'Expected {"rows": [...]} or a list of rows.'})
+    return data
