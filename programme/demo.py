@@ -84,7 +84,13 @@ from workers.models import (
     TrainingEnrollment,
     Worker,
 )
-from workers.services import CHECK_IN_DAYS, check_in_secret_hash
+from workers.services import (
+    CHECK_IN_DAYS,
+    check_in_answer,
+    check_in_create,
+    check_in_language,
+    check_in_secret_hash,
+)
 
 #: The demo's "today": every event, claim and document of the demo happened on or before it.
 AS_OF = datetime.date(2026, 10, 31)
@@ -2084,6 +2090,7 @@ def seed_demo(
                 done += len(chunk)
                 if progress:
                     progress(done, total)
+            _answer_check_ins()
         # The contracts' payment schedules, as the recompute job would build them; unchanged on a re-run.
         for contract_id in RbfContract.objects.filter(
             reference__in=[spec.contract.reference for spec in PILOTS]
@@ -2101,6 +2108,52 @@ def seed_demo(
             ],
             password=password,
         )
+
+
+#: Check-ins the demo's workers answered, through the services a worker's link calls: in Spanish and
+#: English, most saying no fee, two reporting one (findings, and a zero-fee claim sent to review).
+DEMO_ANSWERS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("es", {"fee_paid": "no", "still_working": "yes", "passport_own": "yes", "hours_per_week": "48"}),
+    ("es", {"fee_paid": "no", "still_working": "yes", "passport_own": "yes", "wage_received": "16.55"}),
+    ("en", {"fee_paid": "no", "still_working": "yes", "passport_own": "yes"}),
+    ("en", {"fee_paid": "no", "still_working": "yes", "passport_own": "no", "deductions": "Housing, 79 a week"}),
+    (
+        "es",
+        {
+            "fee_paid": "yes",
+            "fee_category": FeeCategory.MEDICAL,
+            "fee_amount": "950.00",
+            "fee_currency": "GTQ",
+            "fee_paid_to": "Clínica privada en Huehuetenango",
+            "still_working": "yes",
+            "passport_own": "yes",
+        },
+    ),
+    (
+        "en",
+        {
+            "fee_paid": "yes",
+            "fee_category": FeeCategory.TRAVEL_LODGING,
+            "fee_amount": "120.00",
+            "fee_currency": "USD",
+            "still_working": "yes",
+            "passport_own": "yes",
+        },
+    ),
+)
+
+
+def _answer_check_ins() -> None:
+    """Day-30 check-ins of the demo recruiter's first working workers, answered as :data:`DEMO_ANSWERS`."""
+    workers = list(
+        demo_recruiter_workers()
+        .filter(recruiter__organisation__name=ORGANISATIONS[LOGIN_RECRUITER].name, current_stage=Stage.WORKING)
+        .order_by("pk")[1 : len(DEMO_ANSWERS) + 1]  # the first keeps an open link (_demo_check_in)
+    )
+    for worker, (language, answers) in zip(workers, DEMO_ANSWERS, strict=False):
+        check_in, _secret = check_in_create(worker=worker, moment=CheckInMoment.DAY_30, created_by=None)
+        check_in_language(check_in=check_in, language=language)
+        check_in_answer(check_in=check_in, answers=answers)
 
 
 def _demo_check_in() -> tuple[str, str] | None:

@@ -27,7 +27,7 @@ from lamp.tenancy import tenancy_of
 from pilots.models import Pilot
 from pilots.stages import EXIT_FROM, EXITS, PATH, Stage
 from recruitment.models import Recruiter, RecruiterAssignment
-from workers.models import Employment, FeeReport, Worker
+from workers.models import CheckIn, Employment, FeeReport, Worker
 from workers.selectors import WorkerDetail, worker_detail
 
 # --- Recruiter scorecards ----------------------------------------------------------------------------------
@@ -705,12 +705,25 @@ def _months(first: datetime.date, last: datetime.date) -> list[datetime.date]:
 
 
 @dataclass
+class CheckInResponse:
+    """Check-ins sent to workers and how many they answered: the reach of the workers' own voice."""
+
+    sent: int = 0
+    answered: int = 0
+
+    @property
+    def rate(self) -> Decimal | None:
+        return rate(self.answered, self.sent)
+
+
+@dataclass
 class RecruiterRow:
     recruiter: Recruiter
     quota: int | None
     figures: WorkerFigures
     amounts: list[CappedAmounts]  # verified, due and paid under the contracts it provides that the viewer sees
     provides_contract: bool  # provides one of the contracts the viewer sees (a funder reads only their scorecards)
+    check_ins: CheckInResponse = field(default_factory=CheckInResponse)
 
 
 @dataclass
@@ -721,6 +734,7 @@ class PilotPage:
     outcomes: OutcomesOverTime
     recruiters: list[RecruiterRow]
     contracts: list[ContractSummary]
+    check_ins: CheckInResponse = field(default_factory=CheckInResponse)
 
     @property
     def corridor_names(self) -> str:
@@ -739,8 +753,8 @@ class PilotPage:
 def pilot_page(*, pilot: Pilot, user: Any, today: datetime.date | None = None) -> PilotPage:
     """A pilot's funnel, outcomes over time, recruiters side by side and contracts, as ``user`` may see them.
 
-    Seven queries: three for the worker figures (by recruiter; the pilot's are their sums), the recruiters,
-    the contracts, their tranches, and the verified claims by month and metric.
+    Eight queries: three for the worker figures (by recruiter; the pilot's are their sums), the recruiters,
+    the contracts, their tranches, the verified claims by month and metric, and the check-ins answered.
     """
     today = today or timezone.localdate()
     by_recruiter = _worker_figures(by="recruiter", pilot_ids=[pilot.pk], today=today)
@@ -768,6 +782,7 @@ def pilot_page(*, pilot: Pilot, user: Any, today: datetime.date | None = None) -
     provided: dict[int, dict[str, CappedAmounts]] = defaultdict(dict)
     for summary in contracts:
         _amounts(provided[summary.contract.provider_id], summary.contract.currency).add(summary.amounts)
+    responses = check_in_responses(pilot_id=pilot.pk)
     recruiter_rows = [
         RecruiterRow(
             recruiter=recruiter,
@@ -775,9 +790,13 @@ def pilot_page(*, pilot: Pilot, user: Any, today: datetime.date | None = None) -
             figures=by_recruiter.get(recruiter.pk) or WorkerFigures(),
             amounts=_sorted(provided.get(recruiter.organisation_id, {})),
             provides_contract=recruiter.organisation_id in provided,
+            check_ins=responses.get(recruiter.pk) or CheckInResponse(),
         )
         for recruiter in recruiters
     ]
+    total = CheckInResponse(
+        sent=sum(r.sent for r in responses.values()), answered=sum(r.answered for r in responses.values())
+    )
 
     return PilotPage(
         pilot=pilot,
@@ -786,7 +805,20 @@ def pilot_page(*, pilot: Pilot, user: Any, today: datetime.date | None = None) -
         outcomes=_outcomes_over_time(contract_ids=[summary.contract.pk for summary in contracts]),
         recruiters=recruiter_rows,
         contracts=contracts,
+        check_ins=total,
     )
+
+
+def check_in_responses(*, pilot_id: int) -> dict[int, CheckInResponse]:
+    """The check-ins sent to a pilot's workers and answered, by the workers' recruiter; one query. Counts only:
+    which worker answered, or what, is not among them."""
+    rows = (
+        CheckIn.objects.filter(worker__pilot_id=pilot_id)
+        .order_by()
+        .values_list("worker__recruiter_id")
+        .annotate(sent=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
+    )
+    return {recruiter_id: CheckInResponse(sent=sent, answered=answered) for recruiter_id, sent, answered in rows}
 
 
 def _outcomes_over_time(*, contract_ids: list[int]) -> OutcomesOverTime:

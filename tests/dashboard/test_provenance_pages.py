@@ -40,3 +40,22 @@ def test_the_contract_page_names_the_sources_of_each_metric(client, staff_user):
     placed = "Confirmed by employer, the worker (own link), program staff or independent verifier; never by the payee."
     assert placed in html
     assert "Every one of: recruiter, the worker (own link) and employer, agreeing. Never the payee alone." in html
+
+
+def test_the_pilot_page_counts_the_check_ins_answered_by_recruiter_never_who(client, staff_user):
+    from workers.services import check_in_create
+
+    client.force_login(staff_user)
+    pilot = f.PilotFactory()
+    recruiter = f.RecruiterFactory()
+    f.RecruiterAssignmentFactory(recruiter=recruiter, pilot=pilot)
+    workers = [f.WorkerFactory(pilot=pilot, recruiter=recruiter) for _ in range(3)]
+    made = [check_in_create(worker=w, moment="day_30", created_by=None)[0] for w in workers]
+    made[0].answered_at = made[0].created_at
+    made[0].save()
+
+    response = client.get(reverse("programme:pilot", args=[pilot.pk]))
+
+    (row,) = response.context["page"].recruiters
+    assert (row.check_ins.sent, row.check_ins.answered) == (3, 1)
+    assert "33.3 %" in response.content.decode()
