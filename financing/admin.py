@@ -29,7 +29,7 @@ from financing.models import (
     Tranche,
     Verification,
 )
-from lamp.admin_utils import ReadOnlyTabularInline
+from lamp.admin_utils import ChoiceArrayMixin, ReadOnlyTabularInline
 from lamp.currencies import format_money
 from workers import admin as workers_admin
 from workers.models import Worker
@@ -91,7 +91,7 @@ class DisbursementForm(forms.Form):
     reference = forms.CharField(max_length=120, help_text="Bank transfer or payment reference.")
 
 
-class OutcomeMetricInline(admin.TabularInline):
+class OutcomeMetricInline(ChoiceArrayMixin, admin.TabularInline):
     model = OutcomeMetric
     extra = 0
     show_change_link = True
@@ -109,6 +109,7 @@ class OutcomeMetricInline(admin.TabularInline):
         "cap_amount",
         "threshold_rate",
         "denominator_metric",
+        "sources",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OutcomeMetric]:
@@ -173,7 +174,7 @@ class RbfContractAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutcomeMetric)
-class OutcomeMetricAdmin(admin.ModelAdmin):
+class OutcomeMetricAdmin(ChoiceArrayMixin, admin.ModelAdmin):
     list_display = (
         "code",
         "name",
