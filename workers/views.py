@@ -111,7 +111,8 @@ def check_in(request: HttpRequest, secret: str) -> HttpResponse:
         check_in_language(check_in=found, language=chosen)
     language = _page_language(request, found)
     with translation.override(language):
-        form = CheckInForm(request.POST or None, moment=found.moment, worker=found.worker)
+        data = request.POST if request.method == "POST" else None
+        form = CheckInForm(data, moment=found.moment, worker=found.worker)
         if request.method == "POST" and form.is_valid():
             try:
                 check_in_answer(check_in=found, answers=form.answers())

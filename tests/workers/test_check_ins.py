@@ -194,3 +194,11 @@ def test_staff_make_a_check_in_in_the_admin_and_see_its_link_and_qr_code_once(ad
     assert check_in.token_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert check_in.expires_at - check_in.created_at == datetime.timedelta(days=14)
     assert secret not in admin_client.get(reverse("admin:workers_checkin_change", args=[check_in.pk])).content.decode()
+
+
+def test_an_empty_answer_is_a_400_asking_the_first_question_again(client, made):
+    _, secret = made
+    response = client.post(link(secret), {})
+    assert response.status_code == 400
+    assert "fee_paid" in response.context["form"].errors
+    assert not CheckInAnswer.objects.exists()
