@@ -1,19 +1,22 @@
-"""A worker's check-in in a real browser, at a cheap phone's size, in Spanish: the link, the questions, a fee
-reported for a medical exam, and the zero-fee claim it reverses."""
+"""A worker's check-in in a real browser, at a cheap phone's size, in Spanish: the daily job makes it and puts its
+link in the outbox, the worker opens the link, reports a fee for a medical exam, and the zero-fee claim is
+reversed."""
 
 from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 
 from financing.models import ClaimStatus, MetricKind
 from financing.services import schedule_recompute
+from pilots.stages import Stage
 from tests import factories
 from tests.e2e.conftest import screenshot
-from workers.models import CheckInMoment, FeeReport
-from workers.services import check_in_create
+from workers.models import CheckInMoment, FeeReport, OutboxMessage
+from workers.services import check_ins_due
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,17 +27,27 @@ def test_a_worker_reports_a_fee_on_a_phone_in_spanish_and_the_claim_is_reversed(
     recruiter = factories.RecruiterFactory()
     contract = factories.RbfContractFactory(provider=recruiter.organisation)
     metric = factories.OutcomeMetricFactory(contract=contract, kind=MetricKind.ZERO_FEE, code="ZERO_FEE")
-    worker = factories.WorkerFactory(recruiter=recruiter, pilot=contract.pilot, nationality="GT", given_names="Ana")
+    worker = factories.WorkerFactory(
+        recruiter=recruiter,
+        pilot=contract.pilot,
+        nationality="GT",
+        given_names="Ana",
+        current_stage=Stage.VISA_ISSUED,
+        email="ana@example.org",
+    )
     claim = factories.OutcomeClaimFactory(
         metric=metric, worker=worker, status=ClaimStatus.VERIFIED, verified_on=datetime.date(2026, 5, 2)
     )
     schedule_recompute(contract_id=contract.pk)
-    _, secret = check_in_create(worker=worker, moment=CheckInMoment.PRE_DEPARTURE, created_by=None)
+    assert check_ins_due() == 1  # the daily job: Ana's visa is issued, her pre-departure check-in is due
+    message = OutboxMessage.objects.get(check_in__worker=worker, channel="email")
+    assert message.check_in.moment == CheckInMoment.PRE_DEPARTURE
+    path = urlsplit(message.link).path  # the link as the email carries it
 
     context = chromium.new_context(viewport=PHONE, locale="es-GT", base_url=live_server.url, is_mobile=True)
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto(f"/c/{secret}/")
+    page.goto(path)
     assert page.locator("h1").inner_text() == "Hola, Ana"
     # Nothing wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
