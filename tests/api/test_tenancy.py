@@ -24,6 +24,7 @@ from pilots import models as pil
 from recruitment import models as rec
 from tests import factories as f
 from workers import models as wrk
+from workers.services import check_in_create
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,7 @@ class World:
     recruiter_b: pil.User
     funder_f: pil.User
     funder_g: pil.User
+    employer_e: pil.User
     objects: dict[str, models.Model]
 
     def __getitem__(self, name: str) -> Any:
@@ -77,6 +79,8 @@ def world() -> World:
         job = o["job_c"] if side == "a" else o["job_b"]  # an opening of the worker's pilot
         o[f"employment_{side}"] = f.EmploymentFactory(worker=worker, job_opening=job)
         o[f"training_{side}"] = f.TrainingEnrollmentFactory(worker=worker)
+        o[f"declaration_{side}"] = f.FeeDeclarationFactory(worker=worker)
+        o[f"check_in_{side}"] = check_in_create(worker=worker, moment="day_30", created_by=None)[0]
         o[f"recruiter_{side}"] = recruiter
         schedule_recompute(contract_id=contract.pk)
         o[f"tranche_{side}"] = fin.Tranche.objects.get(contract=contract, code="2026-Q1")
@@ -99,6 +103,7 @@ def world() -> World:
         recruiter_b=f.RecruiterUserFactory(organisation=org_b),
         funder_f=f.UserFactory(role=pil.Role.FUNDER, organisation=org_f),
         funder_g=f.UserFactory(role=pil.Role.FUNDER, organisation=org_g),
+        employer_e=f.UserFactory(role=pil.Role.EMPLOYER, organisation=o["job_c"].employer),
         objects=o,
     )
 
@@ -112,27 +117,30 @@ def client_for(user: pil.User | None) -> APIClient:
 
 # --- QuerySet.visible_to on every model -----------------------------------------------------------
 
-# model -> what recruiter A, recruiter B and funder F see, by the world's names; staff see every row.
-VISIBLE: dict[type[models.Model], tuple[set[str], set[str], set[str]]] = {
-    pil.Organisation: ({"org_a"}, {"org_b"}, {"org_f"}),
-    pil.Pilot: ({"pilot_a", "pilot_c"}, {"pilot_b"}, {"pilot_c"}),
-    pil.PilotPartner: ({"partner_a", "partner_c"}, {"partner_b"}, {"partner_c"}),
-    pil.JobOpening: ({"job_a", "job_c"}, {"job_b"}, set()),
-    rec.Recruiter: ({"recruiter_a"}, {"recruiter_b"}, set()),
-    rec.RecruiterAssignment: ({"assignment_a"}, {"assignment_b"}, set()),
-    wrk.FeeReport: ({"fee_a"}, {"fee_b"}, set()),
-    wrk.Worker: ({"worker_a"}, {"worker_b"}, set()),
-    wrk.JourneyEvent: ({"event_a"}, {"event_b"}, set()),
-    wrk.Evidence: ({"evidence_a"}, {"evidence_b"}, set()),
-    wrk.Employment: ({"employment_a"}, {"employment_b"}, set()),
-    wrk.TrainingEnrollment: ({"training_a"}, {"training_b"}, set()),
-    fin.RbfContract: ({"contract_a"}, {"contract_b"}, {"contract_a"}),
-    fin.OutcomeMetric: ({"metric_a"}, {"metric_b"}, {"metric_a"}),
-    fin.OutcomeClaim: ({"claim_a"}, {"claim_b"}, set()),
-    fin.Verification: ({"verification_a"}, {"verification_b"}, set()),
-    fin.Tranche: ({"tranche_a"}, {"tranche_b"}, {"tranche_a"}),
-    fin.PaymentLine: ({"line_a"}, {"line_b"}, {"line_a"}),
-    fin.Disbursement: ({"disbursement_a"}, {"disbursement_b"}, {"disbursement_a"}),
+# model -> what recruiter A, recruiter B, funder F and employer E (job_c's, which employs worker A) see, by the
+# world's names; staff see every row.
+VISIBLE: dict[type[models.Model], tuple[set[str], set[str], set[str], set[str]]] = {
+    pil.Organisation: ({"org_a"}, {"org_b"}, {"org_f"}, set()),
+    pil.Pilot: ({"pilot_a", "pilot_c"}, {"pilot_b"}, {"pilot_c"}, set()),
+    pil.PilotPartner: ({"partner_a", "partner_c"}, {"partner_b"}, {"partner_c"}, set()),
+    pil.JobOpening: ({"job_a", "job_c"}, {"job_b"}, set(), set()),
+    rec.Recruiter: ({"recruiter_a"}, {"recruiter_b"}, set(), set()),
+    rec.RecruiterAssignment: ({"assignment_a"}, {"assignment_b"}, set(), set()),
+    wrk.FeeReport: ({"fee_a"}, {"fee_b"}, set(), set()),
+    wrk.Worker: ({"worker_a"}, {"worker_b"}, set(), {"worker_a"}),
+    wrk.JourneyEvent: ({"event_a"}, {"event_b"}, set(), set()),
+    wrk.Evidence: ({"evidence_a"}, {"evidence_b"}, set(), set()),
+    wrk.Employment: ({"employment_a"}, {"employment_b"}, set(), {"employment_a"}),
+    wrk.TrainingEnrollment: ({"training_a"}, {"training_b"}, set(), set()),
+    fin.RbfContract: ({"contract_a"}, {"contract_b"}, {"contract_a"}, set()),
+    fin.OutcomeMetric: ({"metric_a"}, {"metric_b"}, {"metric_a"}, set()),
+    fin.OutcomeClaim: ({"claim_a"}, {"claim_b"}, set(), set()),
+    fin.Verification: ({"verification_a"}, {"verification_b"}, set(), set()),
+    fin.Tranche: ({"tranche_a"}, {"tranche_b"}, {"tranche_a"}, set()),
+    fin.PaymentLine: ({"line_a"}, {"line_b"}, {"line_a"}, set()),
+    fin.Disbursement: ({"disbursement_a"}, {"disbursement_b"}, {"disbursement_a"}, set()),
+    wrk.FeeDeclaration: ({"declaration_a"}, {"declaration_b"}, set(), set()),
+    wrk.CheckIn: (set(), set(), set(), set()),
 }
 
 
@@ -144,12 +152,13 @@ def names_of(world: World, rows: models.QuerySet, model: type[models.Model]) -> 
 
 @pytest.mark.parametrize("model", VISIBLE, ids=lambda model: model.__name__)
 def test_visible_to_scopes_every_model(world, model):
-    as_a, as_b, as_f = VISIBLE[model]
+    as_a, as_b, as_f, as_e = VISIBLE[model]
     everything = {name for name, obj in world.objects.items() if isinstance(obj, model)}
 
     assert names_of(world, model.objects.visible_to(world.recruiter_a), model) == as_a
     assert names_of(world, model.objects.visible_to(world.recruiter_b), model) == as_b
     assert names_of(world, model.objects.visible_to(world.funder_f), model) == as_f
+    assert names_of(world, model.objects.visible_to(world.employer_e), model) == as_e
     assert names_of(world, model.objects.visible_to(world.staff), model) == everything
     assert model.objects.visible_to(AnonymousUser()).count() == 0
     assert model.objects.visible_to(None).count() == 0
