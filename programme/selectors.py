@@ -363,6 +363,17 @@ def licence_status(*, recruiter: Recruiter, today: datetime.date | None = None) 
     return LicenceStatus("valid", days_left)
 
 
+#: Figures from what workers reported reach a recruiter only when at least this many workers reported: below
+#: it, a recruiter could tell which of its workers spoke.
+MIN_REPORTING_WORKERS = 5
+
+
+def fees_withheld(card: Scorecard) -> bool:
+    """Whether a recruiter reading its own scorecard sees its fee figures withheld: some worker reported a fee,
+    but fewer than ``MIN_REPORTING_WORKERS`` did."""
+    return 0 < card.workers_with_fees < MIN_REPORTING_WORKERS
+
+
 def scorecard_totals(cards: list[Scorecard]) -> Scorecard:
     """The figures of several scorecards added up (no query): counts and amounts summed, rates recomputed from
     the summed numerators and denominators, fees summed by ILO category and currency."""

@@ -33,6 +33,7 @@ from programme.selectors import (
     FeeTotal,
     LicenceStatus,
     Scorecard,
+    fees_withheld,
     licence_status,
     pilot_page,
     pilots_overview,
@@ -286,7 +287,9 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
         for stage in (*PATH, *EXITS)
     ]
     amounts = [{"entry": entry, "awaiting_payment": entry.awaiting_payment} for entry in _amount_rows(card.amounts)]
-    fee_reports = sum(fee.reports for fee in card.fees)
+    # A recruiter reading its own scorecard sees the fee figures only over at least five reporting workers.
+    withheld = request.tenancy.recruiter is not None and fees_withheld(card)
+    fee_reports = 0 if withheld else sum(fee.reports for fee in card.fees)
     claims = [
         {"status": status.value, "label": status.label, "n": card.claims_by_status[status]} for status in ClaimStatus
     ]
@@ -303,7 +306,8 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
             "licence_warning_days": LICENCE_WARNING_DAYS,
             "certifications": [CERTIFICATIONS.get(value, value) for value in recruiter.certifications],
             "stages": stages,
-            "fees": _fee_rows(card.fees),
+            "fees": [] if withheld else _fee_rows(card.fees),
+            "fees_withheld": withheld,
             "fee_reports": fee_reports,
             "claims": claims,
             "claims_total": sum(card.claims_by_status.values()),

@@ -31,10 +31,11 @@ SCORECARD = {
     "placement": {"placed": 60, "past_screening": 94, "rate": "0.6383"},
     "retention_180": {"retained": 33, "eligible": 38, "rate": "0.8684"},
     "fees": {
-        "workers_with_fees": 2,
+        "workers_with_fees": 6,
+        "withheld": False,
         "by_category": [
-            {"category": "medical", "currency": "GTQ", "amount": "350.00", "reports": 1},
-            {"category": "training", "currency": "GTQ", "amount": "600.00", "reports": 1},
+            {"category": "medical", "currency": "GTQ", "amount": "2350.00", "reports": 4},
+            {"category": "training", "currency": "GTQ", "amount": "600.00", "reports": 2},
         ],
     },
     "claims": {"claimed": 12, "verified": 131, "rejected": 4, "reversed": 1},
@@ -42,6 +43,13 @@ SCORECARD = {
         {"currency": "USD", "verified": "71350.00", "due": "9450.00", "approved": "61900.00", "paid": "52300.00"}
     ],  # fmt: skip
 }
-SCORECARD_EXAMPLES = [OpenApiExample("A recruiter's own", value=SCORECARD, response_only=True)]
+SCORECARD_EXAMPLES = [
+    OpenApiExample("A recruiter's own", value=SCORECARD, response_only=True),
+    OpenApiExample(
+        "Fewer than five workers reported a fee: withheld",
+        value={**SCORECARD, "fees": {"workers_with_fees": None, "withheld": True, "by_category": []}},
+        response_only=True,
+    ),
+]
 NOT_FOR_FUNDERS = error_example("A funder", "Only recruiters (their own) and program staff may read scorecards.")
 BAD_RECRUITER = error_example("Not a number", "Give a recruiter's id, a whole number.", "recruiter")

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from lamp.api_base import ApiSchema, bad_input, error_response, money
 from lamp.tenancy import tenancy_of
 from programme.api import examples
-from programme.selectors import Scorecard, recruiter_scorecards
+from programme.selectors import Scorecard, fees_withheld, recruiter_scorecards
 from recruitment.models import Recruiter
 
 
@@ -33,7 +33,9 @@ def _rate(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def scorecard_data(card: Scorecard) -> dict[str, Any]:
+def scorecard_data(card: Scorecard, *, for_recruiter: bool = False) -> dict[str, Any]:
+    """A scorecard as the API gives it; to its own recruiter, fee figures only over at least five workers."""
+    withheld = for_recruiter and fees_withheld(card)
     return {
         "recruiter": {"id": card.recruiter_id, "organisation": card.organisation_id, "name": card.name},
         "workers": {"total": card.workers, "by_stage": card.workers_by_stage},
@@ -44,8 +46,9 @@ def scorecard_data(card: Scorecard) -> dict[str, Any]:
             "rate": _rate(card.retention_rate),
         },
         "fees": {
-            "workers_with_fees": card.workers_with_fees,
-            "by_category": [
+            "workers_with_fees": None if withheld else card.workers_with_fees,
+            "withheld": withheld,
+            "by_category": [] if withheld else [
                 {
                     "category": fee.category,
                     "currency": fee.currency,
@@ -103,7 +106,13 @@ class _FeeTotal(serializers.Serializer):
 
 
 class _Fees(serializers.Serializer):
-    workers_with_fees = serializers.IntegerField(help_text="Workers with any fee above zero reported.")
+    workers_with_fees = serializers.IntegerField(
+        allow_null=True, help_text="Workers with any fee above zero reported; null when withheld."
+    )
+    withheld = serializers.BooleanField(
+        help_text="To a recruiter, fee figures are withheld while fewer than five of its workers reported a fee, "
+        "so that no worker who reported one can be told apart."
+    )
     by_category = _FeeTotal(many=True)
 
 
@@ -155,4 +164,4 @@ class ScorecardViewSet(viewsets.ViewSet):
         else:
             recruiters = recruiters.filter(organisation_id=tenancy.recruiter)
         cards = recruiter_scorecards(recruiters=list(recruiters))
-        return Response([scorecard_data(card) for card in cards])
+        return Response([scorecard_data(card, for_recruiter=not tenancy.staff) for card in cards])

@@ -90,10 +90,10 @@ def by_stage(**counts: int) -> dict[str, int]:
 
 
 def test_the_figures_of_a_small_world(world):
-    response = client_for(world["recruiter_a"]).get(URL)
+    a = world["a"]
+    response = client_for(world["staff"]).get(URL, {"recruiter": a.pk})
 
     assert response.status_code == 200, response.content
-    a = world["a"]
     assert response.json() == [
         {
             "recruiter": {"id": a.pk, "organisation": a.organisation_id, "name": "Agencia A"},
@@ -107,6 +107,7 @@ def test_the_figures_of_a_small_world(world):
             "retention_180": {"retained": 1, "eligible": 2, "rate": "0.5000"},
             "fees": {
                 "workers_with_fees": 2,
+                "withheld": False,
                 "by_category": [
                     {"category": "medical", "currency": "GTQ", "amount": "100.00", "reports": 1},
                     {"category": "recruitment_fee", "currency": "GTQ", "amount": "1500.00", "reports": 1},
@@ -119,6 +120,19 @@ def test_the_figures_of_a_small_world(world):
             ],
         }
     ]
+
+
+def test_to_its_recruiter_fee_figures_of_fewer_than_five_workers_are_withheld(world):
+    staff_view = client_for(world["staff"]).get(URL, {"recruiter": world["a"].pk}).json()[0]
+    own = client_for(world["recruiter_a"]).get(URL).json()[0]
+
+    assert own["fees"] == {"workers_with_fees": None, "withheld": True, "by_category": []}
+    assert {k: v for k, v in own.items() if k != "fees"} == {k: v for k, v in staff_view.items() if k != "fees"}
+    for n in range(3):  # five workers have now reported a fee: the figures are shown
+        worker = f.WorkerFactory(recruiter=world["a"])
+        f.FeeReportFactory(worker=worker, category="medical")
+    shown = client_for(world["recruiter_a"]).get(URL).json()[0]["fees"]
+    assert (shown["workers_with_fees"], shown["withheld"]) == (5, False) and shown["by_category"]
 
 
 def test_a_recruiter_without_data_gets_zeros_and_null_rates(world):

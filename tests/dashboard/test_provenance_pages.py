@@ -59,3 +59,19 @@ def test_the_pilot_page_counts_the_check_ins_answered_by_recruiter_never_who(cli
     (row,) = response.context["page"].recruiters
     assert (row.check_ins.sent, row.check_ins.answered) == (3, 1)
     assert "33.3 %" in response.content.decode()
+
+
+def test_a_recruiters_own_scorecard_withholds_fees_reported_by_fewer_than_five_workers(client, staff_user):
+    recruiter = f.RecruiterFactory()
+    for _ in range(2):
+        f.FeeReportFactory(worker=f.WorkerFactory(recruiter=recruiter), category="medical")
+    url = reverse("programme:scorecard", args=[recruiter.pk])
+
+    client.force_login(f.RecruiterUserFactory(organisation=recruiter.organisation))
+    own = client.get(url)
+    assert own.context["fees_withheld"] and own.context["fees"] == []
+    assert "Fewer than five of your workers reported paying a fee." in own.content.decode()
+    assert "Medical costs" not in own.content.decode()
+
+    client.force_login(staff_user)
+    assert "Medical costs" in client.get(url).content.decode()
