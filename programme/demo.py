@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from financing.models import (
@@ -2144,13 +2144,30 @@ DEMO_ANSWERS: tuple[tuple[str, dict[str, str]], ...] = (
 
 
 def _answer_check_ins() -> None:
-    """Day-30 check-ins of the demo recruiter's first working workers, answered as :data:`DEMO_ANSWERS`."""
-    workers = list(
+    """Day-30 check-ins of the demo recruiter's working workers, answered as :data:`DEMO_ANSWERS`: the fees are
+    reported by a worker whose zero-fee claim was verified (a finding that reverses it) and by one whose claim
+    still waits (a contradiction with the recruiter's declaration, for staff in the review queue)."""
+    working = (
         demo_recruiter_workers()
         .filter(recruiter__organisation__name=ORGANISATIONS[LOGIN_RECRUITER].name, current_stage=Stage.WORKING)
-        .order_by("pk")[1 : len(DEMO_ANSWERS) + 1]  # the first keeps an open link (_demo_check_in)
+        .order_by("pk")
     )
-    for worker, (language, answers) in zip(workers, DEMO_ANSWERS, strict=False):
+    first = working.first()  # keeps an open link (_demo_check_in)
+    if first is None:
+        return
+    zero_fee = OutcomeClaim.objects.filter(metric__kind=MetricKind.ZERO_FEE)
+    verified = working.filter(
+        Exists(zero_fee.filter(worker=OuterRef("pk"), status=ClaimStatus.VERIFIED))
+    ).exclude(pk=first.pk)
+    waiting = working.filter(
+        Exists(zero_fee.filter(worker=OuterRef("pk"), status=ClaimStatus.CLAIMED, in_review=False))
+    ).exclude(pk=first.pk)
+    with_fee = [w for w in (verified.first(), waiting.first()) if w is not None]
+    without = list(working.exclude(pk__in=[first.pk, *(w.pk for w in with_fee)])[:4])
+    fee_answers = [(language, answers) for language, answers in DEMO_ANSWERS if answers["fee_paid"] == "yes"]
+    no_fee_answers = [(language, answers) for language, answers in DEMO_ANSWERS if answers["fee_paid"] == "no"]
+    pairs = [*zip(without, no_fee_answers, strict=False), *zip(with_fee, fee_answers, strict=False)]
+    for worker, (language, answers) in pairs:
         check_in, _secret = check_in_create(worker=worker, moment=CheckInMoment.DAY_30, created_by=None)
         check_in_language(check_in=check_in, language=language)
         check_in_answer(check_in=check_in, answers=answers)

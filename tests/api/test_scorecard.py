@@ -128,7 +128,7 @@ def test_to_its_recruiter_fee_figures_of_fewer_than_five_workers_are_withheld(wo
 
     assert own["fees"] == {"workers_with_fees": None, "withheld": True, "by_category": []}
     assert {k: v for k, v in own.items() if k != "fees"} == {k: v for k, v in staff_view.items() if k != "fees"}
-    for n in range(3):  # five workers have now reported a fee: the figures are shown
+    for _ in range(3):  # five workers have now reported a fee: the figures are shown
         worker = f.WorkerFactory(recruiter=world["a"])
         f.FeeReportFactory(worker=worker, category="medical")
     shown = client_for(world["recruiter_a"]).get(URL).json()[0]["fees"]
