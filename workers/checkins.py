@@ -33,6 +33,20 @@ FEE_WORDS: dict[str, Any] = {
     FeeCategory.OTHER: _("Something else"),
 }
 
+#: What a worker's concern is about, in plain words (the categories of a grievance).
+CONCERN_WORDS: dict[str, Any] = {
+    "fees_demanded": _("Someone asked me for money"),
+    "documents_held": _("Someone keeps my passport or papers"),
+    "contract_substitution": _("The job, wage or hours are not what was promised"),
+    "wages_unpaid": _("I was not paid, or paid less"),
+    "deductions": _("Money is taken from my pay"),
+    "housing": _("Where I live"),
+    "health_safety": _("Health or safety at work"),
+    "harassment_violence": _("Harassment or violence"),
+    "retaliation": _("I am threatened for speaking up"),
+    "other": _("Something else"),
+}
+
 #: The currency a worker from each country is most likely to have paid in; the others follow in the list.
 HOME_CURRENCY: dict[str, str] = {
     "GT": "GTQ",
@@ -111,6 +125,11 @@ class CheckInForm(forms.Form):
                 label=_("Was anything taken from your pay? What for? (optional)"), required=False, max_length=500
             )
             self.fields["passport_own"] = _yes_no(_("Do you keep your passport yourself?"))
+        self.fields["concern"] = forms.ChoiceField(
+            label=_("Is something wrong? What is it about? (optional)"),
+            choices=[("", "—"), *CONCERN_WORDS.items()],
+            required=False,
+        )
         self.fields["anything_else"] = forms.CharField(
             label=_("Anything else you want to tell us? (optional)"),
             required=False,

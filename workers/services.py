@@ -688,7 +688,7 @@ def check_in_answer(*, check_in: CheckIn, answers: dict[str, Any]) -> CheckIn:
     ):
         if question in answers:
             facts[fact] = answers[question] == "yes"
-    for question in ("wage_promised", "wage_received", "hours_per_week"):
+    for question in ("wage_promised", "wage_received", "hours_per_week", "concern"):
         if question in answers:
             facts[question] = answers[question]
     evidence_add(

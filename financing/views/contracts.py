@@ -694,6 +694,8 @@ def try_terms(request: HttpRequest, pk: int) -> HttpResponse:
     """Run the payment rules on the contract's real verified claims with edited terms; nothing is written."""
     contract = get_object_or_404(RbfContract.objects.select_related("pilot", "payer", "provider"), pk=pk)
     metrics = _metrics(contract)
+    for metric in metrics:  # terms of verification, not of price: shown beside the prices being tried
+        metric.sources_words = sources_in_words(metric)
     context: dict[str, Any] = {"nav": "contracts", "contract": contract, "metrics": metrics}
     try:
         terms = selectors.contract_terms(contract=contract)

@@ -75,3 +75,13 @@ def test_a_recruiters_own_scorecard_withholds_fees_reported_by_fewer_than_five_w
 
     client.force_login(staff_user)
     assert "Medical costs" in client.get(url).content.decode()
+
+
+def test_the_try_terms_page_shows_who_confirms_each_metric_beside_its_prices(client, staff_user):
+    client.force_login(staff_user)
+    contract = f.RbfContractFactory()
+    f.OutcomeMetricFactory(contract=contract, code="ZERO_FEE", kind=MetricKind.ZERO_FEE)
+
+    html = client.get(reverse("financing:contract-try", args=[contract.pk])).content.decode()
+
+    assert "Every one of: recruiter, the worker (own link) and employer, agreeing. Never the payee alone." in html

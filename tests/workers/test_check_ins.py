@@ -123,6 +123,7 @@ def test_forged_expired_and_answered_links_say_so_in_the_workers_language_and_wr
         ({"fee_paid_to": "x" * 201}, "fee_paid_to"),
         ({"fee_paid": "maybe"}, "fee_paid"),
         ({"anything_else": "y" * 2001}, "anything_else"),
+        ({"concern": "nonsense"}, "concern"),
     ],
 )
 def test_a_bad_answer_is_a_400_that_names_the_question_and_writes_nothing(client, made, change, field):
@@ -202,3 +203,14 @@ def test_an_empty_answer_is_a_400_asking_the_first_question_again(client, made):
     assert response.status_code == 400
     assert "fee_paid" in response.context["form"].errors
     assert not CheckInAnswer.objects.exists()
+
+
+def test_a_worker_can_say_what_is_wrong_in_their_own_words(client, made):
+    check_in, secret = made
+    words = "El reclutador guarda mi pasaporte hasta que pague."
+    response = client.post(link(secret), {**NO_FEE, "concern": "documents_held", "anything_else": words})
+    assert response.status_code == 200
+    answers = dict(CheckInAnswer.objects.filter(check_in=check_in).values_list("question", "value"))
+    assert (answers["concern"], answers["anything_else"]) == ("documents_held", words)
+    assert Evidence.objects.get(worker=check_in.worker).facts["concern"] == "documents_held"
+    assert client.post(link("y" * 43), {"concern": "nonsense"}).status_code == 404
