@@ -85,6 +85,7 @@ class PilotForm(forms.ModelForm):
             "end_date",
             "target_cohort_size",
             "required_stages",
+            "check_in_moments",
         )
         help_texts = {"origin_countries": "The countries workers come from."}
 
@@ -143,6 +144,7 @@ class PilotAdmin(ChoiceArrayMixin, admin.ModelAdmin):
         (None, {"fields": ("name", "slug", "sector", "status", "description")}),
         ("Corridor", {"fields": ("origin_countries", "destination_country", "pathway")}),
         ("Plan", {"fields": ("start_date", "end_date", "target_cohort_size", "required_stages")}),
+        ("Workers' check-ins", {"fields": ("check_in_moments",)}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
     inlines = (PilotPartnerInline, JobOpeningInline)
