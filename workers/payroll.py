@@ -15,6 +15,7 @@ Modes as for the import of workers (``workers.imports``): ``atomic``, any bad ro
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -92,7 +93,7 @@ def import_payroll(*, rows: Iterable[Mapping[str, Any]], mode: Mode, user: User)
     tenancy = tenancy_of(user)
     if not tenancy.staff and tenancy.employer is None:
         raise PermissionDenied("Only employers and program staff import payroll.")
-    rows = list(rows)[: MAX_ROWS + 1]
+    rows = list(itertools.islice(rows, MAX_ROWS + 1))  # never materialise more than the limit
     if len(rows) > MAX_ROWS:
         raise ValidationError({"rows": f"At most {MAX_ROWS:,} rows may be imported at once."})
     if not rows:

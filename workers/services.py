@@ -739,14 +739,15 @@ def check_in_channels(worker: Worker) -> list[str]:
 
 
 @transaction.atomic
-def check_in_invite(*, check_in: CheckIn, secret: str, reminder: bool = False) -> list[OutboxMessage]:
+def check_in_invite(*, check_in: CheckIn, secret: str, send: bool = True) -> list[OutboxMessage]:
     """Put a check-in's link in the outbox, one message a channel the worker can be reached by; the outbox
-    job sends them once this commits."""
+    job sends them once this commits (``send=False``: a caller that makes many sends once, at its end)."""
     messages = OutboxMessage.objects.bulk_create(
-        OutboxMessage(check_in=check_in, channel=channel, reminder=reminder, link=check_in_link(secret))
+        OutboxMessage(check_in=check_in, channel=channel, link=check_in_link(secret))
         for channel in check_in_channels(check_in.worker)
     )
-    transaction.on_commit(_send_outbox)
+    if send:
+        transaction.on_commit(_send_outbox)
     return messages
 
 
@@ -784,14 +785,14 @@ def check_ins_due(*, today: datetime.date | None = None) -> int:
             for worker in workers.iterator(chunk_size=500):
                 with transaction.atomic():
                     check_in, secret = check_in_create(worker=worker, moment=moment, created_by=None)
-                    check_in_invite(check_in=check_in, secret=secret)
+                    check_in_invite(check_in=check_in, secret=secret, send=False)  # the daily job sends at its end
                 made += 1
     return made
 
 
 def check_in_reminders(*, now: datetime.datetime | None = None) -> int:
-    """Send once more the links of check-ins left unanswered ``REMINDER_AFTER_DAYS`` days, still open and not
-    reminded yet; how many were reminded."""
+    """Put in the outbox once more the links of check-ins left unanswered ``REMINDER_AFTER_DAYS`` days, still
+    open and not reminded yet; how many were reminded. The daily job sends the outbox after it."""
     now = now or timezone.now()
     due = (
         CheckIn.objects.filter(
@@ -807,12 +808,10 @@ def check_in_reminders(*, now: datetime.datetime | None = None) -> int:
     reminded = 0
     for check_in in due:
         first = check_in.messages.filter(reminder=False).order_by("id").first()
-        with transaction.atomic():
-            OutboxMessage.objects.bulk_create(
-                OutboxMessage(check_in=check_in, channel=channel, reminder=True, link=first.link)
-                for channel in check_in_channels(check_in.worker)
-            )
-            transaction.on_commit(_send_outbox)
+        OutboxMessage.objects.bulk_create(
+            OutboxMessage(check_in=check_in, channel=channel, reminder=True, link=first.link)
+            for channel in check_in_channels(check_in.worker)
+        )
         reminded += 1
     return reminded
 
