@@ -115,6 +115,34 @@ _CSV_EXAMPLE = (
 )
 
 
+MODE_PARAMETER = OpenApiParameter(
+    "mode",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=list(MODES),
+    default="atomic",
+    description="atomic: all rows or none; partial: the good rows, the bad ones returned.",
+)
+
+
+def import_request_schema(row: dict[str, Any]) -> dict[str, Any]:
+    """The request body of an import: JSON rows (``{"rows": [...]}`` or a list), a CSV body, or a CSV file."""
+    return {
+        "application/json": {
+            "oneOf": [
+                {"type": "object", "required": ["rows"], "properties": {"rows": {"type": "array", "items": row}}},
+                {"type": "array", "items": row},
+            ]
+        },
+        "text/csv": {"type": "string", "description": "UTF-8 CSV with a header row of field names."},
+        "multipart/form-data": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"}},
+        },
+    }
+
+
 class WorkerImportView(APIView):
     """Register many workers at once, as ``POST /api/v1/workers/`` would one by one.
 
@@ -143,30 +171,8 @@ class WorkerImportView(APIView):
         operation_id="workers_import",
         tags=["workers"],
         summary="Import workers from CSV or JSON",
-        parameters=[
-            OpenApiParameter(
-                "mode",
-                OpenApiTypes.STR,
-                OpenApiParameter.QUERY,
-                enum=list(MODES),
-                default="atomic",
-                description="atomic: all rows or none; partial: the good rows, the bad ones returned.",
-            )
-        ],
-        request={
-            "application/json": {
-                "oneOf": [
-                    {"type": "object", "required": ["rows"], "properties": {"rows": {"type": "array", "items": _ROW}}},
-                    {"type": "array", "items": _ROW},
-                ]
-            },
-            "text/csv": {"type": "string", "description": "UTF-8 CSV with a header row of field names."},
-            "multipart/form-data": {
-                "type": "object",
-                "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}},
-            },
-        },
+        parameters=[MODE_PARAMETER],
+        request=import_request_schema(_ROW),
         responses={
             201: OpenApiResponse(_RESULT, description="Rows written; in partial mode, `errors` lists rows refused."),
             400: OpenApiResponse(_FAILURE, description="Nothing written: bad rows, a bad file, mode or row count."),
@@ -250,23 +256,29 @@ class WorkerImportView(APIView):
 
         return _import_answer(result)
 
-    def _rows(self, request: Request, *, staff: bool) -> list[dict[str, Any]]:
-        """The rows of the request, whatever its form; a file that cannot be read is a 400 naming ``file``."""
-        data = request.data
-        if isinstance(data, bytes) or request.content_type.startswith("text/csv"):  # an empty body is not parsed
-            return _csv_rows(data if isinstance(data, bytes) else b"", staff=staff)
-        if "file" in request.FILES:
-            upload = request.FILES["file"]
-            if upload.size > MAX_CSV_BYTES:
-                raise exceptions.ValidationError({"file": f"The CSV is larger than {MAX_CSV_BYTES // 2**20} MiB."})
-            return _csv_rows(upload.read(), staff=staff)
-        if request.content_type.startswith("multipart/"):
-            raise exceptions.ValidationError({"file": "Send the CSV in a part named 'file'."})
-        if isinstance(data, dict) and set(data) == {"rows"}:
-            data = data["rows"]
-        if not isinstance(data, list):
-            raise exceptions.ValidationError({"rows": 'Expected {"rows": [...]} or a list of rows.'})
-        return data
+    def _rows(self, request: Request, *, staff: bool) -> list[Any]:
+        required = [*REQUIRED_FIELDS, "recruiter"] if staff else list(REQUIRED_FIELDS)
+        return import_rows(request, fields=FIELDS, required=required)
+
+
+def import_rows(request: Request, *, fields: tuple[str, ...], required: list[str]) -> list[Any]:
+    """The rows of an import request, whatever its form: a ``text/csv`` body, a ``file`` part, or JSON
+    (``{"rows": [...]}`` or a list). A file that cannot be read is a 400 naming ``file``."""
+    data = request.data
+    if isinstance(data, bytes) or request.content_type.startswith("text/csv"):  # an empty body is not parsed
+        return csv_rows(data if isinstance(data, bytes) else b"", fields=fields, required=required)
+    if "file" in request.FILES:
+        upload = request.FILES["file"]
+        if upload.size > MAX_CSV_BYTES:
+            raise exceptions.ValidationError({"file": f"The CSV is larger than {MAX_CSV_BYTES // 2**20} MiB."})
+        return csv_rows(upload.read(), fields=fields, required=required)
+    if request.content_type.startswith("multipart/"):
+        raise exceptions.ValidationError({"file": "Send the CSV in a part named 'file'."})
+    if isinstance(data, dict) and set(data) == {"rows"}:
+        data = data["rows"]
+    if not isinstance(data, list):
+        raise exceptions.ValidationError({"rows": 'Expected {"rows": [...]} or a list of rows.'})
+    return data
 
 
 def _import_answer(result: ImportResult) -> Response:
@@ -285,11 +297,6 @@ def _import_answer(result: ImportResult) -> Response:
     bad = len({e["row"] for e in errors})
     summary = f"{bad} row{'s are' if bad != 1 else ' is'} invalid; nothing was written."
     return Response({"detail": summary, **body}, status=status.HTTP_400_BAD_REQUEST)
-
-
-def _csv_rows(data: bytes, *, staff: bool) -> list[dict[str, str]]:
-    required = [*REQUIRED_FIELDS, "recruiter"] if staff else list(REQUIRED_FIELDS)
-    return csv_rows(data, fields=FIELDS, required=required)
 
 
 def csv_rows(data: bytes, *, fields: tuple[str, ...], required: list[str]) -> list[dict[str, str]]:
@@ -401,34 +408,8 @@ class PayrollImportView(APIView):
         operation_id="payroll_import",
         tags=["payroll"],
         summary="Import payroll from CSV or JSON",
-        parameters=[
-            OpenApiParameter(
-                "mode",
-                OpenApiTypes.STR,
-                OpenApiParameter.QUERY,
-                enum=list(MODES),
-                default="atomic",
-                description="atomic: all rows or none; partial: the good rows, the bad ones returned.",
-            )
-        ],
-        request={
-            "application/json": {
-                "oneOf": [
-                    {
-                        "type": "object",
-                        "required": ["rows"],
-                        "properties": {"rows": {"type": "array", "items": _PAYROLL_ROW}},
-                    },
-                    {"type": "array", "items": _PAYROLL_ROW},
-                ]
-            },
-            "text/csv": {"type": "string", "description": "UTF-8 CSV with a header row of field names."},
-            "multipart/form-data": {
-                "type": "object",
-                "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}},
-            },
-        },
+        parameters=[MODE_PARAMETER],
+        request=import_request_schema(_PAYROLL_ROW),
         responses={
             201: OpenApiResponse(_RESULT, description="Rows written; in partial mode, `errors` lists rows refused."),
             400: OpenApiResponse(_FAILURE, description="Nothing written: bad rows, a bad file, mode or row count."),
@@ -489,7 +470,7 @@ class PayrollImportView(APIView):
         mode = request.query_params.get("mode", "atomic")
         if mode not in MODES:
             raise exceptions.ValidationError({"mode": f"'{mode}' is not a mode; use one of: {', '.join(MODES)}."})
-        rows = _payroll_rows(request)
+        rows = import_rows(request, fields=PAYROLL_FIELDS, required=list(PAYROLL_REQUIRED))
         try:
             result = import_payroll(rows=rows, mode=mode, user=request.user)
         except DjangoValidationError as invalid:
@@ -497,22 +478,3 @@ class PayrollImportView(APIView):
         except DjangoPermissionDenied as refused:
             raise exceptions.PermissionDenied(str(refused)) from refused
         return _import_answer(result)
-
-
-def _payroll_rows(request: Request) -> list[Any]:
-    data = request.data
-    if isinstance(data, bytes) or request.content_type.startswith("text/csv"):
-        body = data if isinstance(data, bytes) else b""
-        return csv_rows(body, fields=PAYROLL_FIELDS, required=list(PAYROLL_REQUIRED))
-    if "file" in request.FILES:
-        upload = request.FILES["file"]
-        if upload.size > MAX_CSV_BYTES:
-            raise exceptions.ValidationError({"file": f"The CSV is larger than {MAX_CSV_BYTES // 2**20} MiB."})
-        return csv_rows(upload.read(), fields=PAYROLL_FIELDS, required=list(PAYROLL_REQUIRED))
-    if request.content_type.startswith("multipart/"):
-        raise exceptions.ValidationError({"file": "Send the CSV in a part named 'file'."})
-    if isinstance(data, dict) and set(data) == {"rows"}:
-        data = data["rows"]
-    if not isinstance(data, list):
-        raise exceptions.ValidationError({"rows": 'Expected {"rows": [...]} or a list of rows.'})
-    return data
