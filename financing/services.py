@@ -581,7 +581,8 @@ def tranche_total(*, tranche: Tranche) -> Decimal:
 def tranche_approve(*, tranche: Tranche, user: User, expected_total: Decimal | None = None) -> Tranche:
     """Approve a tranche for payment, which freezes it: later changes land in the next open tranche.
 
-    Maker-checker: the approver verified none of the claims the tranche pays. The schedule is brought
+    Tranches are approved in order: an earlier one still open is approved first. Maker-checker: the
+    approver verified none of the claims the tranche pays. The schedule is brought
     up to date first, so what is approved is what the rules give now; with ``expected_total`` the
     approval is refused if that is no longer the total the approver saw.
     """
@@ -595,6 +596,18 @@ def tranche_approve(*, tranche: Tranche, user: User, expected_total: Decimal | N
             raise ValidationError(
                 {"status": f"Tranche {tranche.code} runs until {tranche.end_date}: approve it after."}
             )
+        earlier = (
+            Tranche.objects.filter(
+                contract_id=tranche.contract_id, status=TrancheStatus.OPEN, start_date__lt=tranche.start_date
+            )
+            .order_by("start_date", "id")
+            .values_list("code", flat=True)
+            .first()
+        )
+        if earlier is not None:
+            # In order: every frozen tranche then precedes every open one, so a late change always lands after
+            # what was approved.
+            raise ValidationError({"status": f"Approve tranche {earlier} first: tranches are approved in order."})
         if Verification.objects.filter(
             claim__payment_lines__tranche=tranche, decided_by=user, decision=Decision.VERIFIED
         ).exists():

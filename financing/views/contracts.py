@@ -148,6 +148,7 @@ class TrancheView:
     lines: list[dict[str, Any]] = field(default_factory=list)
     ended: bool = False
     blocked: bool = False  # maker-checker: the viewer verified claims it pays
+    waits_for: str = ""  # an earlier tranche still open: tranches are approved in order
     form: DisbursementForm | None = None
 
     @property
@@ -225,6 +226,10 @@ def _detail_context(request: HttpRequest, contract: RbfContract) -> dict[str, An
     blocked = selectors.tranches_verified_by(contract=contract, user=request.user) if staff else set()
 
     views = {t.pk: TrancheView(tranche=t, ended=t.end_date < today, blocked=t.pk in blocked) for t in tranches}
+    first_open = min((t for t in tranches if t.status == TrancheStatus.OPEN), key=lambda t: t.start_date, default=None)
+    for t in tranches:
+        if first_open is not None and t.status == TrancheStatus.OPEN and t.start_date > first_open.start_date:
+            views[t.pk].waits_for = first_open.code
     rows: dict[tuple[int, str], MetricRow] = {}
     for row in summary:
         key = (row["tranche_id"], row["metric"])

@@ -667,3 +667,16 @@ def test_try_terms_says_so_when_the_contract_terms_cannot_be_applied(funder_org,
     assert "cannot be applied by the payment rules (tranches: must list at least one tranche)" in (
         response.content.decode()
     )
+
+
+def test_a_later_tranche_waits_for_the_earlier_ones_and_says_so(world):
+    checker = f.StaffUserFactory()
+    q2 = Tranche.objects.get(contract=world.contract, code="2025-Q2")
+    page = _client(checker).get(reverse("financing:contract", args=[world.contract.pk])).content.decode()
+    assert "Approve tranche 2025-Q1 first: tranches are approved in order." in page
+
+    response = _approve(_client(checker), q2)
+
+    assert "Approve tranche 2025-Q1 first: tranches are approved in order." in response.content.decode()
+    q2.refresh_from_db()
+    assert q2.status == TrancheStatus.OPEN

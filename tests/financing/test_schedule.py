@@ -357,3 +357,22 @@ def test_listed_tranches_are_used_as_entered():
     schedule_recompute(contract_id=contract.pk)
 
     assert PaymentLine.objects.get(claim=claim).tranche.code == "H2"
+
+
+def test_tranches_are_approved_in_order_so_a_late_change_lands_after_every_frozen_one():
+    contract, _ = design_example()
+    schedule_recompute(contract_id=contract.pk)
+    staff = f.StaffUserFactory()
+    later = Tranche.objects.filter(contract=contract, end_date__lt=datetime.date(2026, 10, 1)).order_by("-start_date")
+    second = later.first()
+    assert second.code != "2026-Q1"
+
+    with pytest.raises(ValidationError, match="Approve tranche 2026-Q1 first: tranches are approved in order."):
+        tranche_approve(tranche=second, user=staff)
+    second.refresh_from_db()
+    assert second.status == TrancheStatus.OPEN  # nothing written
+
+    tranche_approve(tranche=q(contract, "2026-Q1"), user=staff)
+    frozen = Tranche.objects.filter(contract=contract).exclude(status=TrancheStatus.OPEN)
+    first_open = Tranche.objects.filter(contract=contract, status=TrancheStatus.OPEN).order_by("start_date").first()
+    assert all(t.start_date < first_open.start_date for t in frozen)
