@@ -8,6 +8,7 @@ never deleted; approved and paid tranches are frozen.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -213,6 +214,29 @@ class VerificationInline(ReadOnlyTabularInline):
         return super().get_queryset(request).select_related("claim__metric__contract", "claim__worker", "decided_by")
 
 
+class OutcomeClaimForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label="Why this change",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required to change the metric, worker, unit or date of a verified or reversed claim: it changes "
+        "what is paid. Kept in the claim's history.",
+    )
+
+    class Meta:
+        model = OutcomeClaim
+        fields = ("metric", "worker", "unit", "achieved_on", "claimed_by")
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # the instance now holds the edited values
+        if self.instance.pk and not self.errors:
+            try:
+                services.claim_edit_check(claim=self.instance, reason=self.cleaned_data.get("change_reason", ""))
+            except ValidationError as refused:
+                self.add_error(None, refused)
+
+
 @admin.register(OutcomeClaim)
 class OutcomeClaimAdmin(admin.ModelAdmin):
     list_display = ("__str__", "worker", "metric", "unit", "achieved_on", "status", "verified_on", "claimed_at")
@@ -224,15 +248,24 @@ class OutcomeClaimAdmin(admin.ModelAdmin):
     autocomplete_fields = ("metric", "worker", "claimed_by")
     # A claim is decided only through the actions (the verification services), never by editing it.
     readonly_fields = ("claimed_at", "status", "verified_on", "rejection_reason", "reversal_reason", "in_review")
-    fieldsets = (
-        (None, {"fields": ("metric", "worker", "unit", "achieved_on")}),
-        ("Decision", {"fields": ("status", "in_review", "verified_on", "rejection_reason", "reversal_reason")}),
-        ("Record", {"fields": ("claimed_by", "claimed_at")}),
-    )
+    form = OutcomeClaimForm
     inlines = (VerificationInline,)
     actions = ("verify", "reject", "reverse")
 
+    def get_fieldsets(self, request: HttpRequest, obj: OutcomeClaim | None = None) -> Any:
+        claim = (None, {"fields": ("metric", "worker", "unit", "achieved_on")})
+        if obj is not None:
+            claim = (None, {"fields": ("metric", "worker", "unit", "achieved_on", "change_reason")})
+        return (
+            claim,
+            ("Decision", {"fields": ("status", "in_review", "verified_on", "rejection_reason", "reversal_reason")}),
+            ("Record", {"fields": ("claimed_by", "claimed_at")}),
+        )
+
     def save_model(self, request: HttpRequest, obj: OutcomeClaim, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            services.claim_edit(claim=obj, user=request.user, reason=form.cleaned_data.get("change_reason", ""))
+            return
         super().save_model(request, obj, form, change)
         services.schedule_recompute_on_commit(contract_id=obj.metric.contract_id)
 

@@ -530,6 +530,49 @@ def claim_reverse(
         return claim
 
 
+#: What of a claim the schedule reads: a change to any of them changes what is paid.
+CLAIM_MONEY_FIELDS = ("metric", "worker", "unit", "achieved_on")
+
+
+def claim_edit_check(*, claim: OutcomeClaim, reason: str) -> list[str]:
+    """The money-bearing fields that a correction of ``claim`` (not saved yet) changes; ``ValidationError``
+    naming ``change_reason`` when the claim is already in a schedule (verified or reversed) and no reason is
+    given for changing what it is paid for."""
+    before = (
+        OutcomeClaim.objects.filter(pk=claim.pk)
+        .values(*(f"{name}_id" if name in ("metric", "worker") else name for name in CLAIM_MONEY_FIELDS), "status")
+        .first()
+    )
+    if before is None:
+        return []
+    changed = [
+        name
+        for name in CLAIM_MONEY_FIELDS
+        if before[f"{name}_id" if name in ("metric", "worker") else name]
+        != getattr(claim, f"{name}_id" if name in ("metric", "worker") else name)
+    ]
+    if changed and before["status"] in (ClaimStatus.VERIFIED, ClaimStatus.REVERSED) and not reason.strip():
+        raise ValidationError(
+            {
+                "change_reason": f"This claim is {before['status']}: changing its {', '.join(changed)} changes what "
+                "is paid. Say why; the reason is kept in its history."
+            }
+        )
+    return changed
+
+
+def claim_edit(*, claim: OutcomeClaim, user: User, reason: str = "") -> OutcomeClaim:
+    """Save program staff's correction of a claim (its metric, worker, unit or date); for a claim already in a
+    schedule only with a reason, which its history keeps. The schedule is recomputed once this commits."""
+    with transaction.atomic():
+        _require_staff(user, action="correct claims")
+        changed = claim_edit_check(claim=claim, reason=reason)
+        with acting_as(user, action="claim_edit", reason=reason.strip(), fields=changed):
+            claim.save()
+        schedule_recompute_on_commit(contract_id=claim.metric.contract_id)
+    return claim
+
+
 def claim_send_to_review(*, claim: OutcomeClaim, rule: str, reason: str, facts: dict[str, Any]) -> OutcomeClaim:
     """An automatic rule found evidence for and against: staff decide, with the facts in front of them."""
     with transaction.atomic(), acting_as(None, action="claim_send_to_review"):

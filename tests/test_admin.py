@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from pghistory import config as pghistory_config
-from pghistory.models import Event
+from pghistory.models import Context, Event
 
 from financing.models import RbfContract, ScheduleState, TrancheStatus
 from lamp.models import IdempotencyRecord
@@ -766,3 +766,30 @@ def test_organisation_autocomplete_offers_only_employers_for_a_job_opening(admin
     )
     assert [result["id"] for result in response.json()["results"]] == [str(employer.pk)]
     assert Organisation.objects.filter(name__startswith="Berry").count() == 2
+
+
+def test_changing_what_a_verified_claim_is_paid_for_asks_why_and_keeps_the_reason(admin_client, superuser: User):
+    claim = factories.OutcomeClaimFactory(status="verified", verified_on=datetime.date(2026, 2, 1))
+    data = {
+        "metric": claim.metric_id,
+        "worker": claim.worker_id,
+        "unit": claim.unit,
+        "achieved_on": "2026-01-20",
+        "claimed_by": "",
+        "verifications-TOTAL_FORMS": "0",
+        "verifications-INITIAL_FORMS": "0",
+    }
+    refused = admin_client.post(url("financing.OutcomeClaim", "change", claim.pk), data)
+    assert refused.status_code == 200
+    assert "changes what is paid" in str(refused.context["adminform"].form.errors["change_reason"])
+    claim.refresh_from_db()
+    assert claim.achieved_on == datetime.date(2026, 1, 5)
+
+    reason = "Start date misread from the letter"
+    saved = admin_client.post(url("financing.OutcomeClaim", "change", claim.pk), {**data, "change_reason": reason})
+    assert saved.status_code == 302, form_errors(saved)
+    claim.refresh_from_db()
+    assert claim.achieved_on == datetime.date(2026, 1, 20)
+    context = Context.objects.filter(metadata__action="claim_edit").latest("created_at")
+    assert context.metadata["reason"] == reason
+    assert context.metadata["fields"] == ["achieved_on"] and context.metadata["user"] == superuser.pk
