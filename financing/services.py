@@ -538,19 +538,11 @@ def claim_edit_check(*, claim: OutcomeClaim, reason: str) -> list[str]:
     """The money-bearing fields that a correction of ``claim`` (not saved yet) changes; ``ValidationError``
     naming ``change_reason`` when the claim is already in a schedule (verified or reversed) and no reason is
     given for changing what it is paid for."""
-    before = (
-        OutcomeClaim.objects.filter(pk=claim.pk)
-        .values(*(f"{name}_id" if name in ("metric", "worker") else name for name in CLAIM_MONEY_FIELDS), "status")
-        .first()
-    )
+    columns = {name: OutcomeClaim._meta.get_field(name).attname for name in CLAIM_MONEY_FIELDS}
+    before = OutcomeClaim.objects.filter(pk=claim.pk).values(*columns.values(), "status").first()
     if before is None:
         return []
-    changed = [
-        name
-        for name in CLAIM_MONEY_FIELDS
-        if before[f"{name}_id" if name in ("metric", "worker") else name]
-        != getattr(claim, f"{name}_id" if name in ("metric", "worker") else name)
-    ]
+    changed = [name for name, column in columns.items() if before[column] != getattr(claim, column)]
     if changed and before["status"] in (ClaimStatus.VERIFIED, ClaimStatus.REVERSED) and not reason.strip():
         raise ValidationError(
             {

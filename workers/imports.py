@@ -93,15 +93,10 @@ def import_workers(
     ignored); without it the caller must be program staff and every row names its recruiter.
     Raises ``ValidationError`` naming ``rows`` (none, or more than 10,000) or ``mode``.
     """
-    if mode not in MODES:
-        raise ValidationError({"mode": f"'{mode}' is not a mode; use one of: {', '.join(MODES)}."})
+    check_mode(mode)
     if recruiter is None and not tenancy_of(user).staff:
         raise PermissionDenied("Only program staff may import workers for any recruiter.")
-    rows = list(itertools.islice(rows, MAX_ROWS + 1))  # never materialise more than the limit
-    if len(rows) > MAX_ROWS:
-        raise ValidationError({"rows": f"At most {MAX_ROWS:,} rows may be imported at once."})
-    if not rows:
-        raise ValidationError({"rows": "There are no rows to import."})
+    rows = bounded_rows(rows)
 
     context = _Context.load(rows=rows, recruiter=recruiter)
     errors: list[dict[str, Any]] = []
@@ -175,6 +170,23 @@ class _Context:
                 key = _name_key(given, family, born, str(nationality))
                 context.existing_names.setdefault((recruiter_id, key), pk)
         return context
+
+
+def check_mode(mode: str) -> None:
+    """``ValidationError`` naming ``mode`` unless it is one of ``MODES``."""
+    if mode not in MODES:
+        raise ValidationError({"mode": f"'{mode}' is not a mode; use one of: {', '.join(MODES)}."})
+
+
+def bounded_rows(rows: Iterable[Any]) -> list[Any]:
+    """The rows to import, at least one and at most ``MAX_ROWS`` (``ValidationError`` naming ``rows``), never
+    materialising more than the limit."""
+    rows = list(itertools.islice(rows, MAX_ROWS + 1))
+    if len(rows) > MAX_ROWS:
+        raise ValidationError({"rows": f"At most {MAX_ROWS:,} rows may be imported at once."})
+    if not rows:
+        raise ValidationError({"rows": "There are no rows to import."})
+    return rows
 
 
 def date_or_none(text: str) -> datetime.date | None:

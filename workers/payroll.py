@@ -15,12 +15,11 @@ Modes as for the import of workers (``workers.imports``): ``atomic``, any bad ro
 from __future__ import annotations
 
 import datetime
-import itertools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,7 +27,7 @@ from lamp.currencies import CURRENCIES, quantize
 from lamp.history import acting_as
 from lamp.tenancy import tenancy_of
 from pilots.models import User
-from workers.imports import MAX_ROWS, MODES, ImportResult, Mode, cell_text, date_or_none, positive_int
+from workers.imports import ImportResult, Mode, bounded_rows, cell_text, check_mode, date_or_none, positive_int
 from workers.models import (
     Employment,
     Evidence,
@@ -88,16 +87,11 @@ def import_payroll(*, rows: Iterable[Mapping[str, Any]], mode: Mode, user: User)
     """Validate every row, then write the good ones (all or none in ``atomic`` mode); ``created_ids`` are the
     payroll records written. An employer's users import for their own employees; staff for any worker.
     Raises ``ValidationError`` naming ``rows`` or ``mode``."""
-    if mode not in MODES:
-        raise ValidationError({"mode": f"'{mode}' is not a mode; use one of: {', '.join(MODES)}."})
+    check_mode(mode)
     tenancy = tenancy_of(user)
     if not tenancy.staff and tenancy.employer is None:
         raise PermissionDenied("Only employers and program staff import payroll.")
-    rows = list(itertools.islice(rows, MAX_ROWS + 1))  # never materialise more than the limit
-    if len(rows) > MAX_ROWS:
-        raise ValidationError({"rows": f"At most {MAX_ROWS:,} rows may be imported at once."})
-    if not rows:
-        raise ValidationError({"rows": "There are no rows to import."})
+    rows = bounded_rows(rows)
 
     ids = {positive_int(raw.get("worker")) for raw in rows if isinstance(raw, Mapping)} - {None}
     workers = {w.pk: w for w in Worker.objects.visible_to(user).filter(pk__in=ids).only("pk", "recruiter_id")}

@@ -742,13 +742,18 @@ def check_in_channels(worker: Worker) -> list[str]:
 def check_in_invite(*, check_in: CheckIn, secret: str, send: bool = True) -> list[OutboxMessage]:
     """Put a check-in's link in the outbox, one message a channel the worker can be reached by; the outbox
     job sends them once this commits (``send=False``: a caller that makes many sends once, at its end)."""
-    messages = OutboxMessage.objects.bulk_create(
-        OutboxMessage(check_in=check_in, channel=channel, link=check_in_link(secret))
-        for channel in check_in_channels(check_in.worker)
-    )
+    messages = _to_outbox(check_in=check_in, link=check_in_link(secret), reminder=False)
     if send:
         transaction.on_commit(_send_outbox)
     return messages
+
+
+def _to_outbox(*, check_in: CheckIn, link: str, reminder: bool) -> list[OutboxMessage]:
+    """One message of ``link`` a channel the check-in's worker can be reached by."""
+    return OutboxMessage.objects.bulk_create(
+        OutboxMessage(check_in=check_in, channel=channel, reminder=reminder, link=link)
+        for channel in check_in_channels(check_in.worker)
+    )
 
 
 def _send_outbox() -> None:
@@ -808,10 +813,7 @@ def check_in_reminders(*, now: datetime.datetime | None = None) -> int:
     reminded = 0
     for check_in in due:
         first = check_in.messages.filter(reminder=False).order_by("id").first()
-        OutboxMessage.objects.bulk_create(
-            OutboxMessage(check_in=check_in, channel=channel, reminder=True, link=first.link)
-            for channel in check_in_channels(check_in.worker)
-        )
+        _to_outbox(check_in=check_in, link=first.link, reminder=True)
         reminded += 1
     return reminded
 
@@ -840,8 +842,7 @@ def outbox_send(*, limit: int = 500) -> dict[str, int]:
             worker = message.check_in.worker
             try:
                 if message.channel == OutboxChannel.EMAIL:
-                    subject = translation.override(message.check_in.language)
-                    with subject:
+                    with translation.override(message.check_in.language):
                         title = gettext("Your check-in")
                     send_mail(title, _message_text(message), None, [worker.email], fail_silently=False)
                 else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -20,7 +21,7 @@ from rest_framework.views import APIView
 from lamp.api_base import ApiSchema, error_example, error_response
 from lamp.tenancy import tenancy_of
 from recruitment.models import Recruiter
-from workers.imports import FIELDS, MAX_ROWS, MODES, REQUIRED_FIELDS, ImportResult, import_workers
+from workers.imports import FIELDS, MAX_ROWS, MODES, REQUIRED_FIELDS, ImportResult, check_mode, import_workers
 from workers.payroll import FIELDS as PAYROLL_FIELDS
 from workers.payroll import PURPOSES as PAYROLL_PURPOSES
 from workers.payroll import REQUIRED_FIELDS as PAYROLL_REQUIRED
@@ -238,23 +239,16 @@ class WorkerImportView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        mode = request.query_params.get("mode", "atomic")
-        if mode not in MODES:
-            raise exceptions.ValidationError({"mode": f"'{mode}' is not a mode; use one of: {', '.join(MODES)}."})
+        mode = _mode(request)
         recruiter = None
         if not tenancy_of(request.user).staff:
             recruiter = Recruiter.objects.filter(organisation_id=request.user.organisation_id).first()
             if recruiter is None:
                 raise exceptions.PermissionDenied("Your organisation has no recruiter profile.")
         rows = self._rows(request, staff=recruiter is None)
-        try:
-            result = import_workers(rows=rows, mode=mode, user=request.user, recruiter=recruiter)
-        except DjangoValidationError as invalid:
-            raise exceptions.ValidationError(invalid.message_dict) from invalid
-        except DjangoPermissionDenied as refused:
-            raise exceptions.PermissionDenied(str(refused)) from refused
-
-        return _import_answer(result)
+        return _import_answer(
+            lambda: import_workers(rows=rows, mode=mode, user=request.user, recruiter=recruiter)
+        )
 
     def _rows(self, request: Request, *, staff: bool) -> list[Any]:
         required = [*REQUIRED_FIELDS, "recruiter"] if staff else list(REQUIRED_FIELDS)
@@ -281,8 +275,25 @@ def import_rows(request: Request, *, fields: tuple[str, ...], required: list[str
     return data
 
 
-def _import_answer(result: ImportResult) -> Response:
-    """A 201 listing what was written (and, in partial mode, the rows refused), or a 400 when nothing was."""
+def _mode(request: Request) -> str:
+    """``?mode=``, checked before the body is read: a bad mode is a 400 naming ``mode``."""
+    mode = request.query_params.get("mode", "atomic")
+    try:
+        check_mode(mode)
+    except DjangoValidationError as invalid:
+        raise exceptions.ValidationError(invalid.message_dict) from invalid
+    return mode
+
+
+def _import_answer(run: Callable[[], ImportResult]) -> Response:
+    """Run an import, its refusals as the API's errors; a 201 listing what was written (and, in partial mode,
+    the rows refused), or a 400 when nothing was."""
+    try:
+        result = run()
+    except DjangoValidationError as invalid:
+        raise exceptions.ValidationError(invalid.message_dict) from invalid
+    except DjangoPermissionDenied as refused:
+        raise exceptions.PermissionDenied(str(refused)) from refused
     errors = [
         {
             "row": e["row"],
@@ -467,14 +478,6 @@ class PayrollImportView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        mode = request.query_params.get("mode", "atomic")
-        if mode not in MODES:
-            raise exceptions.ValidationError({"mode": f"'{mode}' is not a mode; use one of: {', '.join(MODES)}."})
+        mode = _mode(request)
         rows = import_rows(request, fields=PAYROLL_FIELDS, required=list(PAYROLL_REQUIRED))
-        try:
-            result = import_payroll(rows=rows, mode=mode, user=request.user)
-        except DjangoValidationError as invalid:
-            raise exceptions.ValidationError(invalid.message_dict) from invalid
-        except DjangoPermissionDenied as refused:
-            raise exceptions.PermissionDenied(str(refused)) from refused
-        return _import_answer(result)
+        return _import_answer(lambda: import_payroll(rows=rows, mode=mode, user=request.user))
