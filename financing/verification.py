@@ -189,16 +189,19 @@ def outcome_of(claim: OutcomeClaim) -> Outcome:
     )
 
 
-def _either(names: list[str]) -> str:
+def listed(names: list[str], last: str) -> str:
+    """``a, b and c`` (``last`` is ``"and"``) or ``a, b or c``: the names as a sentence lists them."""
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " or " + names[-1]
+    return f"{', '.join(names[:-1])} {last} {names[-1]}"
+
+
+def _either(names: list[str]) -> str:
+    return listed(names, "or")
 
 
 def _all(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return listed(names, "and")
 
 
 def _day(day: datetime.date) -> str:

@@ -40,6 +40,7 @@ from financing.models import (
     Tranche,
     TrancheStatus,
 )
+from financing.verification import listed
 from lamp.access import FUNDER, dashboard_page
 from lamp.currencies import format_money, quantize
 from pilots.models import Pilot
@@ -350,11 +351,9 @@ def sources_in_words(metric: OutcomeMetric) -> str:
     names = [Source(source).label.lower() for source in metric.required_sources]
     if not names:
         return ""
-    joint = " and " if metric.kind == MetricKind.ZERO_FEE else " or "
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + joint + names[-1]
     if metric.kind == MetricKind.ZERO_FEE:
-        return f"Every one of: {listed}, agreeing. Never the payee alone."
-    return f"Confirmed by {listed}; never by the payee."
+        return f"Every one of: {listed(names, 'and')}, agreeing. Never the payee alone."
+    return f"Confirmed by {listed(names, 'or')}; never by the payee."
 
 
 def _rate(rate: Decimal) -> str:
