@@ -61,13 +61,6 @@ from workers.signals import worker_facts_changed_on_commit
 ACCOUNT = "account"
 WORKER_LINK = "worker_link"
 
-#: The source a fee report has when an organisation's user reports it (staff say which survey it came from).
-FEE_SOURCE_OF: dict[str, str] = {
-    Source.RECRUITER: FeeSource.RECRUITER,
-    Source.EMPLOYER: FeeSource.EMPLOYER_PAYROLL,
-    Source.VERIFIER: FeeSource.VERIFIER,
-}
-
 
 @transaction.atomic
 def worker_register(

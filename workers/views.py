@@ -22,6 +22,7 @@ from lamp.access import dashboard_page
 from lamp.throttling import sliding_window_wait
 from workers.checkins import CheckInForm
 from workers.forms import WorkerFilterForm
+from workers.imports import positive_int
 from workers.models import CheckIn, CheckInLanguage
 from workers.selectors import COUNT_LIMIT, PAGE_SIZE, worker_list_page
 from workers.services import (
@@ -135,7 +136,7 @@ def check_in(request: HttpRequest, secret: str) -> HttpResponse:
 def check_in_links_csv(request: HttpRequest) -> HttpResponse:
     """The open check-in links of workers with no email or phone, for the field team to hand out (``?pilot=``).
     What it lists counts as handed over: those links are sent."""
-    rows = check_in_field_links(pilot_id=_int_or_none(request.GET.get("pilot", "")))
+    rows = check_in_field_links(pilot_id=positive_int(request.GET.get("pilot", "")))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="check-in-links.csv"'
     response["Cache-Control"] = "no-store"
@@ -145,6 +146,3 @@ def check_in_links_csv(request: HttpRequest) -> HttpResponse:
         writer.writerow(row)
     return response
 
-
-def _int_or_none(raw: str) -> int | None:
-    return int(raw) if raw.isascii() and raw.isdigit() else None
