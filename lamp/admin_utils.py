@@ -7,11 +7,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from lamp.history import Timeline, page_number
 
 #: Up to this many choices are shown as checkboxes; longer lists (countries) get the admin's two-box filter.
 MAX_CHECKBOXES = 20
@@ -81,3 +87,35 @@ def adopt_saved(obj: models.Model, saved: models.Model) -> None:
     obj.refresh_from_db()
     obj._state.adding = False
 
+
+class TimelineHistoryMixin:
+    """The admin's History button shows the object's history in words, the timeline the dashboard shows.
+
+    The history is kept by the database triggers (``lamp.history``), so it holds every change, made here,
+    in the dashboard, through the API or by a job; Django's own log holds only the admin's. A subclass says
+    which timeline is the object's (``timeline_of``); pghistory's "Events" button keeps the raw rows.
+    """
+
+    def timeline_of(self, obj: Any, *, viewer: Any, page: int) -> Timeline:
+        raise NotImplementedError
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        model = self.model
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, model._meta, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("History: %(object)s") % {"object": obj},
+            "subtitle": None,
+            "module_name": str(capfirst(model._meta.verbose_name_plural)),
+            "object": obj,
+            "opts": model._meta,
+            "timeline": self.timeline_of(obj, viewer=request.user, page=page_number(request.GET.get("history"))),
+            "timeline_title": _("Changes"),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/timeline_history.html", context)
