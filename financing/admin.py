@@ -19,19 +19,21 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from financing import services
+from financing import services, timeline
 from financing.models import (
     Disbursement,
     OutcomeClaim,
     OutcomeMetric,
     PaymentLine,
+    ProviderRefund,
     RbfContract,
     ScheduleState,
     Tranche,
     Verification,
 )
-from lamp.admin_utils import ChoiceArrayMixin, ReadOnlyTabularInline
+from lamp.admin_utils import ChoiceArrayMixin, ReadOnlyTabularInline, TimelineHistoryMixin
 from lamp.currencies import format_money
+from lamp.history import Timeline
 from workers import admin as workers_admin
 from workers.models import Worker
 
@@ -87,9 +89,17 @@ class ReasonForm(forms.Form):
 
 
 class DisbursementForm(forms.Form):
-    amount = forms.DecimalField(max_digits=15, decimal_places=3, help_text="Exactly the tranche's total.")
+    amount = forms.DecimalField(
+        max_digits=15, decimal_places=3, help_text="What is left to pay of the tranche, or the part the payer paid."
+    )
     paid_on = forms.DateField(initial=timezone.localdate, help_text="YYYY-MM-DD")
     reference = forms.CharField(max_length=120, help_text="Bank transfer or payment reference.")
+
+
+class RefundSettleForm(forms.Form):
+    amount = forms.DecimalField(max_digits=15, decimal_places=3, help_text="Exactly what the provider owes back.")
+    settled_on = forms.DateField(initial=timezone.localdate, help_text="YYYY-MM-DD")
+    reference = forms.CharField(max_length=120, help_text="The repayment's bank reference.")
 
 
 class OutcomeMetricInline(ChoiceArrayMixin, admin.TabularInline):
@@ -126,7 +136,10 @@ class TrancheInline(ReadOnlyTabularInline):
 
 
 @admin.register(RbfContract)
-class RbfContractAdmin(admin.ModelAdmin):
+class RbfContractAdmin(TimelineHistoryMixin, admin.ModelAdmin):
+    def timeline_of(self, obj: RbfContract, *, viewer: Any, page: int) -> Timeline:
+        return timeline.contract_timeline(contract=obj, viewer=viewer, page=page)
+
     list_display = (
         "reference",
         "name",
@@ -238,7 +251,10 @@ class OutcomeClaimForm(forms.ModelForm):
 
 
 @admin.register(OutcomeClaim)
-class OutcomeClaimAdmin(admin.ModelAdmin):
+class OutcomeClaimAdmin(TimelineHistoryMixin, admin.ModelAdmin):
+    def timeline_of(self, obj: OutcomeClaim, *, viewer: Any, page: int) -> Timeline:
+        return timeline.claim_timeline(claim=obj, viewer=viewer, page=page)
+
     list_display = ("__str__", "worker", "metric", "unit", "achieved_on", "status", "verified_on", "claimed_at")
     list_filter = ("status", "metric__kind", "metric__contract")
     list_select_related = ("metric__contract", "worker")
@@ -318,7 +334,10 @@ class OutcomeClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(Verification)
-class VerificationAdmin(admin.ModelAdmin):
+class VerificationAdmin(TimelineHistoryMixin, admin.ModelAdmin):
+    def timeline_of(self, obj: Verification, *, viewer: Any, page: int) -> Timeline:
+        return timeline.claim_timeline(claim=obj.claim, viewer=viewer, page=page)  # a decision is its claim's
+
     list_display = ("claim", "decision", "method", "rule", "decided_by", "decided_at")
     list_filter = ("decision", "method")
     list_select_related = ("claim__metric__contract", "claim__worker", "decided_by")
@@ -348,7 +367,17 @@ class VerificationAdmin(admin.ModelAdmin):
 
 class PaymentLineInline(ReadOnlyTabularInline):
     model = PaymentLine
-    fields = ("claim", "kind", "verified_on", "amount_with_currency", "capped_with_currency", "reason", "note")
+    fk_name = "tranche"
+    fields = (
+        "claim",
+        "kind",
+        "verified_on",
+        "amount_with_currency",
+        "capped_with_currency",
+        "reason",
+        "note",
+        "carried_with",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PaymentLine]:
         return super().get_queryset(request).select_related("tranche__contract", "claim__metric", "claim__worker")
@@ -362,8 +391,37 @@ class PaymentLineInline(ReadOnlyTabularInline):
         return format_money(obj.capped, obj.tranche.contract.currency)
 
 
+class DisbursementInline(ReadOnlyTabularInline):
+    """The payer's payments of a tranche, oldest first: recorded with the action "Record the payer's payment"."""
+
+    model = Disbursement
+    fields = ("paid_on", "amount_with_currency", "reference", "recorded_by", "recorded_at")
+    ordering = ("paid_on", "id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Disbursement]:
+        return super().get_queryset(request).select_related("tranche__contract", "recorded_by")
+
+    @admin.display(description="amount")
+    def amount_with_currency(self, obj: Disbursement) -> str:
+        return format_money(obj.amount, obj.currency)
+
+
+class ProviderRefundInline(ReadOnlyTabularInline):
+    """What the provider owes back for the tranche, if it closed below zero with no later tranche open."""
+
+    model = ProviderRefund
+    fields = ("amount_with_currency", "due", "settled_on", "reference", "recorded_by")
+
+    @admin.display(description="amount")
+    def amount_with_currency(self, obj: ProviderRefund) -> str:
+        return format_money(obj.amount, obj.currency)
+
+
 @admin.register(Tranche)
-class TrancheAdmin(admin.ModelAdmin):
+class TrancheAdmin(TimelineHistoryMixin, admin.ModelAdmin):
+    def timeline_of(self, obj: Tranche, *, viewer: Any, page: int) -> Timeline:
+        return timeline.tranche_timeline(tranche=obj, viewer=viewer, page=page)
+
     list_display = ("__str__", "contract", "start_date", "end_date", "due_date", "status", "total", "approved_at")
     list_filter = ("status", "contract")
     list_select_related = ("contract",)
@@ -372,7 +430,7 @@ class TrancheAdmin(admin.ModelAdmin):
     date_hierarchy = "due_date"
     autocomplete_fields = ("contract", "approved_by")
     readonly_fields = ("total", "status", "approved_by", "approved_at")
-    inlines = (PaymentLineInline,)
+    inlines = (PaymentLineInline, DisbursementInline, ProviderRefundInline)
     actions = ("approve", "record_disbursement")
 
     @admin.action(description="Approve the selected tranches for payment")
@@ -393,7 +451,8 @@ class TrancheAdmin(admin.ModelAdmin):
             queryset,
             form_class=DisbursementForm,
             title="Record disbursement",
-            intro="An approved tranche is paid once, for exactly its total.",
+            intro="A payment of an approved tranche: what is left to pay, or a part of it. The tranche is paid "
+            "once its payments reach its total.",
         )
         if not isinstance(form, forms.Form):
             return form
@@ -409,7 +468,7 @@ class TrancheAdmin(admin.ModelAdmin):
                 paid_on=data["paid_on"],
                 reference=data["reference"],
             ),
-            "Paid",
+            "Payments recorded",
         )
         return None
 
@@ -463,7 +522,10 @@ class PaymentLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(admin.ModelAdmin):
+class DisbursementAdmin(TimelineHistoryMixin, admin.ModelAdmin):
+    def timeline_of(self, obj: Disbursement, *, viewer: Any, page: int) -> Timeline:
+        return timeline.tranche_timeline(tranche=obj.tranche, viewer=viewer, page=page)  # a payment is its tranche's
+
     list_display = ("tranche", "amount_with_currency", "paid_on", "reference", "recorded_by", "recorded_at")
     list_filter = ("currency",)
     list_select_related = ("tranche__contract", "recorded_by")
@@ -486,6 +548,61 @@ class DisbursementAdmin(admin.ModelAdmin):
     @admin.display(description="amount", ordering="amount")
     def amount_with_currency(self, obj: Disbursement) -> str:
         return format_money(obj.amount, obj.currency)
+
+
+@admin.register(ProviderRefund)
+class ProviderRefundAdmin(admin.ModelAdmin):
+    """What providers owe back: raised by approving a contract's last tranche below zero, settled by the action
+    "Record the provider's repayment"; never typed, changed or deleted here."""
+
+    list_display = ("tranche", "amount_with_currency", "due", "settled_on", "reference", "recorded_by")
+    list_filter = ("currency", ("settled_on", admin.EmptyFieldListFilter))
+    list_select_related = ("tranche__contract", "recorded_by")
+    search_fields = ("reference", "tranche__code", "tranche__contract__reference")
+    ordering = ("due", "id")
+    date_hierarchy = "due"
+    actions = ("settle",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ProviderRefund | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ProviderRefund | None = None) -> bool:
+        return False
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_with_currency(self, obj: ProviderRefund) -> str:
+        return format_money(obj.amount, obj.currency)
+
+    @admin.action(description="Record the provider's repayment of the selected refund…")
+    def settle(self, request: HttpRequest, queryset: QuerySet[ProviderRefund]) -> HttpResponse | None:
+        form = _ask(
+            self,
+            request,
+            queryset,
+            form_class=RefundSettleForm,
+            title="Record the provider's repayment",
+            intro="The provider repays what it owes back whole, in one payment of exactly the amount.",
+        )
+        if not isinstance(form, forms.Form):
+            return form
+        data = form.cleaned_data
+        _apply(
+            self,
+            request,
+            queryset,
+            lambda refund: services.refund_settle(
+                refund=refund,
+                user=request.user,
+                amount=data["amount"],
+                settled_on=data["settled_on"],
+                reference=data["reference"],
+            ),
+            "Refunds settled",
+        )
+        return None
 
 
 @admin.register(ScheduleState)
@@ -520,7 +637,11 @@ admin.site.unregister(Worker)
 
 
 @admin.register(Worker)
-class WorkerAdmin(workers_admin.WorkerAdmin):
-    """A worker's page, with the outcome claims made for them after their own records."""
+class WorkerAdmin(TimelineHistoryMixin, workers_admin.WorkerAdmin):
+    """A worker's page, with the outcome claims made for them after their own records; its History is the
+    worker's facts and claims in words."""
 
     inlines = (*workers_admin.WorkerAdmin.inlines, WorkerClaimInline)
+
+    def timeline_of(self, obj: Worker, *, viewer: Any, page: int) -> Timeline:
+        return timeline.worker_timeline(worker_id=obj.pk, viewer=viewer, page=page)

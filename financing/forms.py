@@ -1,4 +1,5 @@
-"""Forms of the verification queue and the claims list: their filters, and the decision on a claim.
+"""Forms of the verification queue and the claims list: their filters, and the decisions on a claim (verify,
+reject, reverse, reopen).
 
 The filters' choices are built from rows the page has already read (one query each), so validating a
 filter costs no query of its own. A value that is not one of the choices is an error naming the filter,
@@ -12,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from financing.models import ClaimStatus, OutcomeMetric, RbfContract
 from financing.selectors import AUTOMATIC_DECISIONS, IN_REVIEW
@@ -19,14 +21,19 @@ from pilots.models import Pilot
 from recruitment.models import Recruiter
 
 
-def _id_field(label: str, noun: str) -> forms.TypedChoiceField:
+def _id_field(label: str, invalid: str) -> forms.TypedChoiceField:
+    """A filter by id; ``invalid`` is the error for an id the viewer cannot see (with ``%(value)s``)."""
     return forms.TypedChoiceField(
-        label=label,
-        required=False,
-        coerce=int,
-        empty_value=None,
-        error_messages={"invalid_choice": f"There is no {noun} %(value)s among those you can see."},
+        label=label, required=False, coerce=int, empty_value=None, error_messages={"invalid_choice": invalid}
     )
+
+
+def _contract_field() -> forms.TypedChoiceField:
+    return _id_field(_("Contract"), _("There is no contract %(value)s among those you can see."))
+
+
+def _pilot_field() -> forms.TypedChoiceField:
+    return _id_field(_("Pilot"), _("There is no pilot %(value)s among those you can see."))
 
 
 class _FilterForm(forms.Form):
@@ -42,29 +49,35 @@ class _FilterForm(forms.Form):
     def error_lines(self) -> list[str]:
         """Each error as one line that names its filter: ``Contract: there is no contract 99 …``."""
         return [
-            f"{self.fields[name].label}: {message}" for name, messages in self.errors.items() for message in messages
+            _("%(field)s: %(message)s") % {"field": self.fields[name].label, "message": message}
+            for name, messages in self.errors.items()
+            for message in messages
         ]
 
 
 def _contract_choices(contracts: Iterable[RbfContract]) -> list[tuple[str, str]]:
-    return [("", "All contracts")] + [(str(c.pk), f"{c.reference} — {c.name}") for c in contracts]
+    return [("", _("All contracts"))] + [(str(c.pk), f"{c.reference} — {c.name}") for c in contracts]
 
 
 def _pilot_choices(pilots: Iterable[Pilot]) -> list[tuple[str, str]]:
-    return [("", "All pilots")] + [(str(p.pk), p.name) for p in pilots]
+    return [("", _("All pilots"))] + [(str(p.pk), p.name) for p in pilots]
 
 
 class QueueFilterForm(_FilterForm):
     """The verification queue's filters: a contract, a pilot."""
 
-    contract = _id_field("Contract", "contract")
-    pilot = _id_field("Pilot", "pilot")
+    contract = _contract_field()
+    pilot = _pilot_field()
 
     def __init__(self, data: Any, *, contracts: Iterable[RbfContract], pilots: Iterable[Pilot]) -> None:
         super().__init__(data)
         contracts = list(contracts)
-        self.fields["contract"].choices = [("", "All contracts")] + [
-            (str(c.pk), f"{c.reference} — {c.waiting:,} waiting") for c in contracts
+        self.fields["contract"].choices = [("", _("All contracts"))] + [
+            (
+                str(c.pk),
+                _("%(reference)s — %(waiting)s waiting") % {"reference": c.reference, "waiting": f"{c.waiting:,}"},
+            )
+            for c in contracts
         ]
         self.fields["pilot"].choices = _pilot_choices(pilots)
 
@@ -72,18 +85,18 @@ class QueueFilterForm(_FilterForm):
 class DecisionFilterForm(_FilterForm):
     """The automatic decisions' filters: a contract, what was decided, the first day shown."""
 
-    contract = _id_field("Contract", "contract")
+    contract = _contract_field()
     decision = forms.ChoiceField(
-        label="Decision",
+        label=_("Decision"),
         required=False,
-        choices=[("", "Any decision"), *[(d.value, d.label) for d in AUTOMATIC_DECISIONS]],
-        error_messages={"invalid_choice": "%(value)s is not a decision an automatic rule makes."},
+        choices=[("", _("Any decision")), *[(d.value, d.label) for d in AUTOMATIC_DECISIONS]],
+        error_messages={"invalid_choice": _("%(value)s is not a decision an automatic rule makes.")},
     )
     since = forms.DateField(
-        label="Decided since",
+        label=_("Decided since"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Give a date as YYYY-MM-DD."},
+        error_messages={"invalid": _("Give a date as YYYY-MM-DD.")},
     )
 
     def __init__(self, data: Any, *, contracts: Iterable[RbfContract]) -> None:
@@ -94,33 +107,36 @@ class DecisionFilterForm(_FilterForm):
     def filters(self) -> dict[str, Any]:
         """Keyword arguments of ``selectors.automatic_decisions``."""
         filters = super().filters
-        return {"contract_id": filters.get("contract"), "decision": filters.get("decision", ""),
-                "since": filters.get("since")}
+        return {
+            "contract_id": filters.get("contract"),
+            "decision": filters.get("decision", ""),
+            "since": filters.get("since"),
+        }
 
 
 class ClaimFilterForm(_FilterForm):
     """The claims list's filters. ``metric`` is a metric's id (one contract's metric) or its code (that
     metric in every contract, e.g. ``PLACED``); ``recruiter`` is a ``Recruiter`` id."""
 
-    contract = _id_field("Contract", "contract")
+    contract = _contract_field()
     metric = forms.ChoiceField(
-        label="Metric",
+        label=_("Metric"),
         required=False,
-        error_messages={"invalid_choice": "There is no metric %(value)s among those you can see."},
+        error_messages={"invalid_choice": _("There is no metric %(value)s among those you can see.")},
     )
     status = forms.ChoiceField(
-        label="Status",
+        label=_("Status"),
         required=False,
         choices=[
-            ("", "Any status"),
+            ("", _("Any status")),
             *ClaimStatus.choices[:1],
-            (IN_REVIEW, "Claimed, in staff review"),
+            (IN_REVIEW, _("Claimed, in staff review")),
             *ClaimStatus.choices[1:],
         ],
-        error_messages={"invalid_choice": "%(value)s is not a claim status."},
+        error_messages={"invalid_choice": _("%(value)s is not a claim status.")},
     )
-    recruiter = _id_field("Recruiter", "recruiter")
-    pilot = _id_field("Pilot", "pilot")
+    recruiter = _id_field(_("Recruiter"), _("There is no recruiter %(value)s among those you can see."))
+    pilot = _pilot_field()
 
     def __init__(
         self,
@@ -136,11 +152,11 @@ class ClaimFilterForm(_FilterForm):
         codes = sorted({m.code for m in metrics})
         self.fields["contract"].choices = _contract_choices(contracts)
         self.fields["metric"].choices = [
-            ("", "All metrics"),
-            ("In every contract", [(code, code) for code in codes]),
-            ("In one contract", [(str(m.pk), f"{m.code} · {m.contract.reference}") for m in metrics]),
+            ("", _("All metrics")),
+            (_("In every contract"), [(code, code) for code in codes]),
+            (_("In one contract"), [(str(m.pk), f"{m.code} · {m.contract.reference}") for m in metrics]),
         ]
-        self.fields["recruiter"].choices = [("", "All recruiters")] + [(str(r.pk), r.name) for r in recruiters]
+        self.fields["recruiter"].choices = [("", _("All recruiters"))] + [(str(r.pk), r.name) for r in recruiters]
         self.fields["pilot"].choices = _pilot_choices(pilots)
 
     def clean_metric(self) -> dict[str, Any]:
@@ -181,5 +197,23 @@ class RejectForm(DecisionForm):
     reason = forms.CharField(
         max_length=2000,
         strip=True,
-        error_messages={"required": "Say why the claim is rejected: the provider will read the reason."},
+        error_messages={"required": _("Say why the claim is rejected: the provider will read the reason.")},
     )
+
+
+class ReverseForm(forms.Form):
+    """Reverse a verified claim: the reason is required; the provider reads it, and the schedule claws back."""
+
+    reason = forms.CharField(
+        label=_("Why the claim is reversed"),
+        max_length=2000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why the claim is reversed: the provider will read the reason.")},
+    )
+
+
+class ReopenForm(forms.Form):
+    """Reopen one's own decision within the undo window: a reason is optional (a slip needs none)."""
+
+    reason = forms.CharField(label=_("Why (optional)"), required=False, max_length=2000, strip=True)

@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from financing import payments
 from financing.querysets import (
@@ -35,15 +36,15 @@ from workers.models import Source
 
 
 class ContractStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ACTIVE = "active", "Active"
-    CLOSED = "closed", "Closed"
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
 
 
 class TranchePeriod(models.TextChoices):
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
-    EXPLICIT = "explicit", "Listed tranches"
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    EXPLICIT = "explicit", _("Listed tranches")
 
 
 @tracked
@@ -107,11 +108,11 @@ class RbfContract(models.Model):
 class MetricKind(models.TextChoices):
     """Which automatic verification rule applies to a metric's claims."""
 
-    PLACED = "placed", "Placed: an employment on record, confirmed by a source other than the payee"
-    RETAINED_N = "retained_n", "Retained N days: employed N days, confirmed on or after day N, no separation before"
-    ZERO_FEE = "zero_fee", "Zero fee: the recruiter's declaration, the worker's answer and the payroll agree"
-    TRAINED = "trained", "Trained: a passed result from the assessor or staff"
-    MANUAL = "manual", "Manual: verified by staff only"
+    PLACED = "placed", _("Placed: an employment on record, confirmed by a source other than the payee")
+    RETAINED_N = "retained_n", _("Retained N days: employed N days, confirmed on or after day N, no separation before")
+    ZERO_FEE = "zero_fee", _("Zero fee: the recruiter's declaration, the worker's answer and the payroll agree")
+    TRAINED = "trained", _("Trained: a passed result from the assessor or staff")
+    MANUAL = "manual", _("Manual: verified by staff only")
 
 
 #: The sources that confirm each kind of outcome unless the metric names its own (``OutcomeMetric.sources``).
@@ -235,13 +236,10 @@ class OutcomeMetric(models.Model):
 
     @property
     def price_display(self) -> str:
-        if self.price is not None:
-            return format_money(self.price, self.contract.currency)
-        parts = []
-        for tier in self.tiers or []:
-            units = f"next {tier['units']}" if tier.get("units") else "each further unit"
-            parts.append(f"{units} at {tier['price']}")
-        return f"{self.contract.currency} tiers: " + "; ".join(parts)
+        """The price in the words every page uses (``financing.presenters``)."""
+        from financing.presenters import price_in_words
+
+        return price_in_words(price=self.price, tiers=self.tiers, currency=self.contract.currency)
 
 
 NON_FIELD_ERRORS = "__all__"
@@ -281,10 +279,10 @@ def _tiers(value: object) -> tuple[payments.Tier, ...] | None:
 
 
 class ClaimStatus(models.TextChoices):
-    CLAIMED = "claimed", "Claimed"
-    VERIFIED = "verified", "Verified"
-    REJECTED = "rejected", "Rejected"
-    REVERSED = "reversed", "Reversed"
+    CLAIMED = "claimed", _("Claimed")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+    REVERSED = "reversed", _("Reversed")
 
 
 @tracked
@@ -344,15 +342,15 @@ class OutcomeClaim(models.Model):
 
 
 class Decision(models.TextChoices):
-    VERIFIED = "verified", "Verified"
-    REJECTED = "rejected", "Rejected"
-    REVERSED = "reversed", "Reversed"
-    NEEDS_REVIEW = "needs_review", "Needs staff review"
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+    REVERSED = "reversed", _("Reversed")
+    NEEDS_REVIEW = "needs_review", _("Needs staff review")
 
 
 class VerificationMethod(models.TextChoices):
-    STAFF = "staff", "Staff review"
-    AUTOMATIC = "automatic", "Automatic rule"
+    STAFF = "staff", _("Staff review")
+    AUTOMATIC = "automatic", _("Automatic rule")
 
 
 @tracked
@@ -387,9 +385,9 @@ class Verification(models.Model):
 
 
 class TrancheStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    APPROVED = "approved", "Approved"
-    PAID = "paid", "Paid"
+    OPEN = "open", _("Open")
+    APPROVED = "approved", _("Approved")
+    PAID = "paid", _("Paid")
 
 
 @tracked
@@ -433,56 +431,97 @@ class Tranche(models.Model):
 
 
 class LineKind(models.TextChoices):
-    PAYMENT = "payment", "Payment"
-    ADJUSTMENT = "adjustment", "Adjustment of a frozen tranche"
+    PAYMENT = "payment", _("Payment")
+    ADJUSTMENT = "adjustment", _("Adjustment of a frozen tranche")
+    CARRIED_FORWARD = "carried_forward", _("Balance carried forward")
 
 
 class CapReason(models.TextChoices):
-    MAX_UNITS_PER_WORKER = "max_units_per_worker", "Worker already has the most units this metric pays"
-    CAP_UNITS = "cap_units", "Metric's unit cap reached"
-    CAP_AMOUNT = "cap_amount", "Metric's amount cap reached"
-    CAP_TOTAL = "cap_total", "Contract's total cap reached"
+    MAX_UNITS_PER_WORKER = "max_units_per_worker", _("Worker already has the most units this metric pays")
+    CAP_UNITS = "cap_units", _("Metric's unit cap reached")
+    CAP_AMOUNT = "cap_amount", _("Metric's amount cap reached")
+    CAP_TOTAL = "cap_total", _("Contract's total cap reached")
 
 
 @tracked
 class PaymentLine(models.Model):
-    """What a tranche pays for one claim, with any part held back by a cap and why."""
+    """What a tranche pays for one claim, with any part held back by a cap and why.
+
+    A *carried-forward* line pays for no claim: it moves the negative balance of a tranche being approved
+    into the next open one. The approved tranche gets a line bringing it to zero, the next one a line of
+    the same amount, negative; each names the other tranche (``carried_with``). The schedule's recompute
+    never writes or removes these lines.
+    """
 
     tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="lines")
-    claim = models.ForeignKey(OutcomeClaim, on_delete=models.PROTECT, related_name="payment_lines")
-    kind = models.CharField(max_length=12, choices=LineKind.choices, default=LineKind.PAYMENT)
+    claim = models.ForeignKey(
+        OutcomeClaim, on_delete=models.PROTECT, null=True, blank=True, related_name="payment_lines"
+    )
+    kind = models.CharField(max_length=16, choices=LineKind.choices, default=LineKind.PAYMENT)
     # The claim's verified_on, kept on the line so a tranche lists its lines in allocation order
     # (verified_on, claim) without a join, and a recompute never rewrites lines to renumber them.
+    # A carried-forward line: the last day of the tranche whose balance it carries.
     verified_on = models.DateField()
     amount = MoneyField()
     capped = MoneyField(default=0)
     reason = models.CharField(max_length=30, choices=CapReason.choices, blank=True)
     note = models.CharField(max_length=300, blank=True)
+    carried_with = models.ForeignKey(
+        Tranche,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A carried-forward line: the tranche the balance went to, or came from.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PaymentLineQuerySet.as_manager()
 
     class Meta:
-        # Payments first, then adjustments ("payment" > "adjustment"), each in allocation order.
+        # Payments first, then carried-forward balances, then adjustments ("payment" > "carried_forward" >
+        # "adjustment"), each in allocation order.
         ordering = ["tranche", "-kind", "verified_on", "claim_id"]
         constraints = [
             models.UniqueConstraint(fields=["tranche", "claim", "kind"], name="payment_line_unique_per_claim"),
+            models.UniqueConstraint(
+                fields=["tranche", "carried_with"],
+                condition=Q(kind="carried_forward"),
+                name="payment_line_carried_once_per_tranche",
+            ),
             models.CheckConstraint(
-                condition=Q(kind="adjustment") | Q(amount__gte=0), name="payment_line_payment_not_negative"
+                condition=Q(kind__in=["adjustment", "carried_forward"]) | Q(amount__gte=0),
+                name="payment_line_payment_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="carried_forward", claim__isnull=True, carried_with__isnull=False, capped=0)
+                | (~Q(kind="carried_forward") & Q(claim__isnull=False, carried_with__isnull=True)),
+                name="payment_line_claim_unless_carried_forward",
+            ),
+            models.CheckConstraint(
+                condition=~Q(carried_with=F("tranche")), name="payment_line_carried_to_another_tranche"
             ),
             models.CheckConstraint(condition=Q(capped__gte=0), name="payment_line_capped_not_negative"),
             models.CheckConstraint(condition=Q(kind__in=LineKind.values), name="payment_line_kind_valid"),
         ]
 
     def __str__(self) -> str:
+        if self.kind == LineKind.CARRIED_FORWARD:
+            return f"{self.tranche}: balance carried forward {self.amount}"
         return f"{self.tranche}: {self.claim} {self.amount}"
 
 
 @tracked
 class Disbursement(models.Model):
-    """The payer's payment of an approved tranche. A tranche is paid once, for exactly its total."""
+    """One payment by the payer of an approved tranche: a part or all of what is left to pay.
 
-    tranche = models.OneToOneField(Tranche, on_delete=models.PROTECT, related_name="disbursement")
+    A tranche may be paid in several parts, each positive, their sum never above its total; it is paid
+    once they reach it. Recording the same reference twice for a tranche is refused (a double submission).
+    """
+
+    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="disbursements")
+    # Positive for every payment recorded by ``disbursement_record``; the database keeps ``>= 0`` so that
+    # a zero payment of a zero tranche recorded before partial payments stays valid.
     amount = MoneyField(validators=[MinValueValidator(0)])
     currency = CurrencyField()
     paid_on = models.DateField()
@@ -496,10 +535,55 @@ class Disbursement(models.Model):
         ordering = ["-paid_on", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="disbursement_amount_not_negative"),
+            models.UniqueConstraint(fields=["tranche", "reference"], name="disbursement_reference_once_per_tranche"),
         ]
+        indexes = [models.Index(fields=["tranche", "paid_on"])]
 
     def __str__(self) -> str:
         return f"{format_money(self.amount, self.currency)} for {self.tranche} on {self.paid_on}"
+
+
+@tracked
+class ProviderRefund(models.Model):
+    """An amount the provider owes back: the negative balance of a tranche approved with no later open
+    tranche to carry it into (the contract's last one). Settled when staff record the provider's repayment."""
+
+    tranche = models.OneToOneField(Tranche, on_delete=models.PROTECT, related_name="refund")
+    amount = MoneyField(help_text="What the provider owes back: the tranche's balance below zero.")
+    currency = CurrencyField()
+    due = models.DateField(help_text="The provider repays by this date: the contract's due days after approval.")
+    settled_on = models.DateField(null=True, blank=True, help_text="When the provider repaid it.")
+    reference = models.CharField(max_length=120, blank=True, help_text="The repayment's bank reference.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who recorded the repayment.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DisbursementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="provider_refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(settled_on__isnull=True, recorded_by__isnull=True, reference="")
+                | (Q(settled_on__isnull=False, recorded_by__isnull=False) & ~Q(reference="")),
+                name="provider_refund_settlement_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = f"settled {self.settled_on}" if self.settled_on else f"due {self.due}"
+        return f"{format_money(self.amount, self.currency)} owed back for {self.tranche}, {state}"
+
+    @property
+    def is_settled(self) -> bool:
+        return self.settled_on is not None
 
 
 class ScheduleState(models.Model):

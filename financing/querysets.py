@@ -43,15 +43,41 @@ class TrancheQuerySet(ContractRecordQuerySet):
         return self.annotate(total=Coalesce(Sum("lines__amount"), Value(Decimal(0), output_field=MoneyField())))
 
 
+def paid_of(*, tranche: Any = None, contract: Any = None) -> Any:
+    """What the payer paid of one tranche (``tranche``: an ``OuterRef`` to it) or of every tranche of one
+    contract (``contract``), for ``annotate``: its disbursements less what the provider repaid (settled
+    refunds); 0 when there are none. Two subqueries, each through an index on the tranche."""
+    from django.apps import apps  # the models import this module
+    from django.db.models import Subquery
+
+    path = {"tranche": tranche} if tranche is not None else {"tranche__contract": contract}
+    group = "tranche" if tranche is not None else "tranche__contract"
+    zero = Value(Decimal(0), output_field=MoneyField())
+    sums = []
+    for name, extra in (("Disbursement", {}), ("ProviderRefund", {"settled_on__isnull": False})):
+        rows = apps.get_model("financing", name).objects.filter(**path, **extra).order_by().values(group)
+        sums.append(Coalesce(Subquery(rows.annotate(s=Sum("amount")).values("s")), zero))
+    return sums[0] - sums[1]
+
+
 class PaymentLineQuerySet(ContractRecordQuerySet):
     contract_path = "tranche__contract"
 
     def schedule_rows(self) -> Self:
-        """Plain rows for a schedule, by tranche in allocation order (payments, then adjustments):
-        ``(tranche_id, claim_id, metric_code, worker_id, kind, amount, capped, reason, note)``."""
+        """Plain rows for a schedule, by tranche in allocation order (payments, carried-forward balances, then
+        adjustments): ``(tranche_id, claim_id, metric_code, worker_id, kind, amount, capped, reason, note,
+        carried_with_code)``; a carried-forward line has no claim, metric or worker."""
         return self.order_by("tranche_id", "-kind", "verified_on", "claim_id").values_list(
-            "tranche_id", "claim_id", "claim__metric__code", "claim__worker_id",
-            "kind", "amount", "capped", "reason", "note",
+            "tranche_id",
+            "claim_id",
+            "claim__metric__code",
+            "claim__worker_id",
+            "kind",
+            "amount",
+            "capped",
+            "reason",
+            "note",
+            "carried_with__code",
         )
 
 

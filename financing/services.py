@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from financing import payments
 from financing.models import (
@@ -34,6 +36,7 @@ from financing.models import (
     OutcomeClaim,
     OutcomeMetric,
     PaymentLine,
+    ProviderRefund,
     RbfContract,
     ScheduleState,
     Tranche,
@@ -43,7 +46,7 @@ from financing.models import (
 )
 from financing.selectors import contract_terms, verified_claims
 from financing.verification import Answer, decide, worker_facts
-from lamp.currencies import quantize
+from lamp.currencies import format_money, quantize
 from lamp.history import acting_as
 from pilots.models import User
 from workers.models import FeeReport, Worker
@@ -207,7 +210,10 @@ def _wanted_lines(
                     verified_on=verified_on[claim_id], amount=line.amount, capped=line.capped, reason=line.reason or ""
                 )
     held_in_frozen: defaultdict[int, Decimal] = defaultdict(Decimal)
-    frozen_lines = PaymentLine.objects.filter(tranche__contract=contract, tranche__status__in=FROZEN)
+    # Carried-forward lines pay for no claim: they move a balance between tranches and are never recomputed.
+    frozen_lines = PaymentLine.objects.filter(tranche__contract=contract, tranche__status__in=FROZEN).exclude(
+        kind=LineKind.CARRIED_FORWARD
+    )
     for claim_id, amount, day in frozen_lines.values_list("claim_id", "amount", "verified_on").iterator(10_000):
         held_in_frozen[claim_id] += amount
         verified_on.setdefault(claim_id, day)  # a claim no longer verified keeps the date it was paid for
@@ -253,9 +259,14 @@ LINE_COLUMNS = ("verified_on", "amount", "capped", "reason", "note")
 def _write_lines(
     *, contract: RbfContract, wanted: dict[tuple[int, int, str], _Wanted], result: RecomputeResult
 ) -> None:
-    """Make the open tranches' lines equal ``wanted``, writing only the differences, set-based."""
-    existing = PaymentLine.objects.filter(tranche__contract=contract, tranche__status=TrancheStatus.OPEN).values_list(
-        "pk", "tranche_id", "claim_id", "kind", *LINE_COLUMNS
+    """Make the open tranches' lines equal ``wanted``, writing only the differences, set-based.
+
+    Carried-forward lines (a balance moved in by ``tranche_approve``) are left alone: no rule computes them.
+    """
+    existing = (
+        PaymentLine.objects.filter(tranche__contract=contract, tranche__status=TrancheStatus.OPEN)
+        .exclude(kind=LineKind.CARRIED_FORWARD)
+        .values_list("pk", "tranche_id", "claim_id", "kind", *LINE_COLUMNS)
     )
     to_update: list[tuple[object, ...]] = []
     to_delete: list[int] = []
@@ -353,12 +364,14 @@ def fee_findings_apply(*, worker_ids: Iterable[int]) -> int:
     reversed_ = 0
     for claim in claims:
         report = latest[claim.worker_id]
+        with translation.override(settings.LANGUAGE_CODE):  # a stored reason, in the platform's language
+            category = str(report.get_category_display())
         claim_reverse(
             claim=claim,
             user=None,
             rule=MetricKind.ZERO_FEE,
             # The recruiter reads this: the finding and its category, never who reported it.
-            reason=f"Fee finding after verification: {report.get_category_display()}.",
+            reason=f"Fee finding after verification: {category}.",
             facts={
                 "fee_report": report.pk,
                 "category": report.category,
@@ -605,12 +618,139 @@ def _record(
     )
 
 
+#: The staff decisions that may be undone, within ``settings.DECISION_UNDO_MINUTES`` of being made.
+UNDOABLE = (Decision.VERIFIED, Decision.REJECTED)
+
+
+def undo_minutes() -> int:
+    """How long a staff member may undo their own decision: ``settings.DECISION_UNDO_MINUTES`` (10)."""
+    return int(getattr(settings, "DECISION_UNDO_MINUTES", 10))
+
+
+def claim_reopen_refusal(
+    *,
+    claim: OutcomeClaim,
+    latest: Verification | None,
+    frozen: list[tuple[str, str]],
+    user: User,
+    now: datetime.datetime,
+) -> str | None:
+    """Why ``user`` may not reopen the decision on ``claim`` at ``now``, or ``None`` when they may.
+
+    ``latest`` is the claim's latest verification row, ``frozen`` the ``(code, status)`` of the approved or
+    paid tranches that hold a line of it. ``claim_reopen`` decides with it; the claim page shows its button
+    (or why there is none) from the same answer, on the rows it has read already.
+    """
+    if claim.status not in UNDOABLE:
+        return _("Only a verified or rejected claim can be reopened; this one is %(status)s.") % {
+            "status": _status_words(claim.status)
+        }
+    if latest is None or latest.decision != claim.status or latest.method != VerificationMethod.STAFF:
+        return _(
+            "Only a staff member's own decision can be reopened: this claim was verified by an automatic rule. "
+            "Reverse it, with a reason, if it is wrong."
+        )
+    if latest.decided_by_id != user.pk:
+        return _("Only %(name)s, who made this decision, may reopen it.") % {"name": latest.decided_by}
+    minutes = undo_minutes()
+    closes = latest.decided_at + datetime.timedelta(minutes=minutes)
+    if now > closes:
+        values = {"minutes": minutes, "closed": formats.date_format(timezone.localtime(closes), "d M Y H:i")}
+        if claim.status == ClaimStatus.VERIFIED:
+            return (
+                _(
+                    "A decision can be reopened within %(minutes)s minutes of it; this one's window closed at "
+                    "%(closed)s. Reverse the claim instead, with a reason."
+                )
+                % values
+            )
+        return (
+            _("A decision can be reopened within %(minutes)s minutes of it; this one's window closed at %(closed)s.")
+            % values
+        )
+    if frozen:
+        code, status = frozen[0]
+        return _(
+            "Its payment line is in tranche %(code)s, which is %(status)s: reverse the claim instead, with a reason."
+        ) % {"code": code, "status": _status_words(status)}
+    return None
+
+
+def _status_words(status: str) -> str:
+    """A claim's or tranche's status as a sentence says it (``claimed``, ``approved``); an unknown one as it is."""
+    words = {
+        ClaimStatus.CLAIMED: _("claimed"),
+        ClaimStatus.REVERSED: _("reversed"),
+        TrancheStatus.APPROVED: _("approved"),
+        TrancheStatus.PAID: _("paid"),
+    }
+    return words.get(status, status)
+
+
+def claim_reopen(*, claim: OutcomeClaim, user: User, reason: str = "") -> OutcomeClaim:
+    """Undo one's own decision (a verification or a rejection) on a claim within the undo window: the claim
+    is claimed again and goes back to the staff review queue, for a fresh decision.
+
+    Only the staff member who decided, within ``settings.DECISION_UNDO_MINUTES`` of it, while no approved or
+    paid tranche holds a line of the claim (after that, a verified claim is reversed, with a reason). The
+    claim's history keeps the decision, and a verification row (``needs_review``, by staff) says it was
+    reopened, by whom and why. A reopened verification's line leaves its open tranche at the recompute.
+    """
+    with transaction.atomic(), acting_as(user, action="claim_reopen", reason=reason.strip()):
+        _require_staff(user, action="reopen decisions")
+        claim = _locked_claim(claim)
+        _require_independent(user, claim)
+        latest = claim.verifications.select_related("decided_by").order_by("-decided_at", "-id").first()
+        # The tranches that hold its lines, locked: none can be approved while the decision is undone.
+        tranches = list(
+            Tranche.objects.select_for_update(of=("self",))
+            .filter(lines__claim_id=claim.pk)
+            .order_by("start_date")
+            .values_list("code", "status")
+        )
+        frozen = [(code, status) for code, status in tranches if status in FROZEN]
+        refusal = claim_reopen_refusal(claim=claim, latest=latest, frozen=frozen, user=user, now=timezone.now())
+        if refusal is not None:
+            raise ValidationError({"status": refusal})
+        undone = claim.status
+        claim.status = ClaimStatus.CLAIMED
+        claim.verified_on = None
+        claim.rejection_reason = ""
+        claim.in_review = True
+        claim.pending_reason = ""
+        claim.full_clean()
+        claim.save(update_fields=["status", "verified_on", "rejection_reason", "in_review", "pending_reason"])
+        when = timezone.localtime(latest.decided_at).strftime("%d %b %Y %H:%M")
+        words = f"Reopened by {user}: the {undone} decision of {when} is undone; the claim waits for a decision again."
+        _record(
+            claim,
+            Decision.NEEDS_REVIEW,
+            user=user,
+            reason=f"{words} {reason.strip()}".strip(),
+            facts={"reopened": latest.pk, "undone": undone},
+        )
+        if undone == ClaimStatus.VERIFIED:
+            schedule_recompute_on_commit(contract_id=claim.metric.contract_id)
+        return claim
+
+
 # --- Approval and payment -----------------------------------------------------------------------------
 
 
 def tranche_total(*, tranche: Tranche) -> Decimal:
+    """The sum of a tranche's lines: payments, adjustments and carried-forward balances."""
     total = tranche.lines.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     return quantize(total, tranche.contract.currency)
+
+
+def tranche_paid(*, tranche: Tranche) -> Decimal:
+    """What the payer has paid of a tranche so far: the sum of its disbursements."""
+    paid = tranche.disbursements.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    return quantize(paid, tranche.contract.currency)
+
+
+CARRIED_TO_NOTE = "Balance below zero carried forward to tranche {code}"
+CARRIED_FROM_NOTE = "Balance below zero carried forward from tranche {code}"
 
 
 def tranche_approve(*, tranche: Tranche, user: User, expected_total: Decimal | None = None) -> Tranche:
@@ -620,6 +760,11 @@ def tranche_approve(*, tranche: Tranche, user: User, expected_total: Decimal | N
     approver verified none of the claims the tranche pays. The schedule is brought
     up to date first, so what is approved is what the rules give now; with ``expected_total`` the
     approval is refused if that is no longer the total the approver saw.
+
+    A tranche whose total is below zero (claims reversed after an earlier tranche paid them) carries its
+    balance into the next open tranche (``_carry_forward``); with none after it, the balance becomes an
+    amount the provider owes back (a ``ProviderRefund``). A tranche that totals zero once approved has
+    nothing to pay and is settled (paid) at once.
     """
     with transaction.atomic(), acting_as(user, action="tranche_approve"):
         _require_staff(user, action="approve tranches")
@@ -658,36 +803,189 @@ def tranche_approve(*, tranche: Tranche, user: User, expected_total: Decimal | N
         tranche.approved_by = user
         tranche.approved_at = timezone.now()
         tranche.save(update_fields=["status", "approved_by", "approved_at"])
+        if total < 0:
+            total += _carry_forward(tranche=tranche, balance=total)
+        if total == 0:
+            tranche.status = TrancheStatus.PAID  # nothing to pay: settled as it is approved
+            tranche.save(update_fields=["status"])
         return tranche
+
+
+def _carry_forward(*, tranche: Tranche, balance: Decimal) -> Decimal:
+    """Move the negative ``balance`` of ``tranche`` (approved just now) into the contract's next open tranche:
+    a carried-forward line on each, naming the other, bringing ``tranche`` to zero. With no later open tranche
+    (the contract's last one), record the balance as owed back by the provider, due the contract's
+    ``due_days`` after today. Returns what ``tranche``'s total moved by (``-balance``, or 0 for a refund)."""
+    contract = tranche.contract
+    following = (
+        Tranche.objects.select_for_update()
+        .filter(contract=contract, status=TrancheStatus.OPEN, start_date__gt=tranche.start_date)
+        .order_by("start_date", "id")
+        .first()
+    )
+    if following is None:
+        ProviderRefund.objects.create(
+            tranche=tranche,
+            amount=-balance,
+            currency=contract.currency,
+            due=timezone.localdate() + datetime.timedelta(days=contract.due_days),
+        )
+        return Decimal(0)
+    # verified_on: the last day of the tranche whose balance is carried (the lines' allocation order).
+    PaymentLine.objects.bulk_create(
+        [
+            PaymentLine(
+                tranche=tranche,
+                kind=LineKind.CARRIED_FORWARD,
+                carried_with=following,
+                verified_on=tranche.end_date,
+                amount=-balance,
+                note=CARRIED_TO_NOTE.format(code=following.code),
+            ),
+            PaymentLine(
+                tranche=following,
+                kind=LineKind.CARRIED_FORWARD,
+                carried_with=tranche,
+                verified_on=tranche.end_date,
+                amount=balance,
+                note=CARRIED_FROM_NOTE.format(code=tranche.code),
+            ),
+        ]
+    )
+    return -balance
 
 
 def disbursement_record(
     *, tranche: Tranche, user: User, amount: Decimal, paid_on: datetime.date, reference: str
 ) -> Disbursement:
-    """Record the payer's payment of an approved tranche: exactly its total, once."""
+    """Record a payment by the payer of an approved tranche: all of what is left to pay, or a part of it.
+
+    Each payment is positive and in whole minor units of the contract's currency; together they never exceed
+    the tranche's total. The tranche is paid once they reach it exactly; until then it stays approved, partly
+    paid. A reference already recorded for the tranche is refused (a form sent twice records one payment).
+    """
     with transaction.atomic(), acting_as(user, action="disbursement_record"):
         _require_staff(user, action="record disbursements")
         tranche = Tranche.objects.select_for_update().select_related("contract").get(pk=tranche.pk)
         if tranche.status == TrancheStatus.PAID:
-            raise ValidationError({"tranche": f"Tranche {tranche.code} is already paid."})
+            raise ValidationError({"tranche": _("Tranche %(code)s is already paid in full.") % {"code": tranche.code}})
         if tranche.status != TrancheStatus.APPROVED:
-            raise ValidationError({"tranche": f"Tranche {tranche.code} must be approved before it is paid."})
+            raise ValidationError(
+                {"tranche": _("Tranche %(code)s must be approved before it is paid.") % {"code": tranche.code}}
+            )
+        currency = tranche.contract.currency
+        total = tranche_total(tranche=tranche)
+        paid = tranche_paid(tranche=tranche)
+        left = total - paid
+        if left <= 0:
+            raise ValidationError(
+                {
+                    "tranche": _(
+                        "Tranche %(code)s totals %(total)s: the payer has nothing to pay. What the provider owes "
+                        "back is settled as a refund."
+                    )
+                    % {"code": tranche.code, "total": format_money(total, currency)}
+                }
+            )
         if paid_on > timezone.localdate():
             raise ValidationError(
-                {"paid_on": "A payment cannot be recorded before it is made: the date is in the future."}
+                {"paid_on": _("A payment cannot be recorded before it is made: the date is in the future.")}
             )
-        total = tranche_total(tranche=tranche)
-        currency = tranche.contract.currency
-        if quantize(amount, currency) != total or amount != quantize(amount, currency):
-            raise ValidationError({"amount": f"The tranche totals {currency} {total}; the payment must match it."})
+        if paid_on < tranche.start_date:
+            raise ValidationError(
+                {
+                    "paid_on": _("A payment of tranche %(code)s cannot precede its period, which starts %(start)s.")
+                    % {"code": tranche.code, "start": tranche.start_date.isoformat()}
+                }
+            )
+        if not amount.is_finite() or amount != quantize(amount, currency):
+            raise ValidationError(
+                {"amount": _("Give the amount in whole %(currency)s minor units.") % {"currency": currency}}
+            )
+        if amount <= 0 or amount > left:
+            raise ValidationError(
+                {
+                    "amount": _(
+                        "Tranche %(code)s has %(left)s left to pay (total %(total)s, paid %(paid)s): a payment is "
+                        "more than zero and at most that."
+                    )
+                    % {
+                        "code": tranche.code,
+                        "left": format_money(left, currency),
+                        "total": format_money(total, currency),
+                        "paid": format_money(paid, currency),
+                    }
+                }
+            )
+        reference = reference.strip()
+        if not reference:
+            raise ValidationError({"reference": _("Give the payment reference.")})
+        if tranche.disbursements.filter(reference=reference).exists():
+            raise ValidationError(
+                {
+                    "reference": _("A payment with reference %(reference)s is already recorded for tranche %(code)s.")
+                    % {"reference": reference, "code": tranche.code}
+                }
+            )
         disbursement = Disbursement(
-            tranche=tranche, amount=total, currency=currency, paid_on=paid_on, reference=reference, recorded_by=user
+            tranche=tranche, amount=amount, currency=currency, paid_on=paid_on, reference=reference, recorded_by=user
         )
         disbursement.full_clean()
         disbursement.save()
-        tranche.status = TrancheStatus.PAID
-        tranche.save(update_fields=["status"])
+        if paid + amount == total:
+            tranche.status = TrancheStatus.PAID
+            tranche.save(update_fields=["status"])
         return disbursement
+
+
+def refund_settle(
+    *, refund: ProviderRefund, user: User, amount: Decimal, settled_on: datetime.date, reference: str
+) -> ProviderRefund:
+    """Record the provider's repayment of what it owes back: the whole amount, in one payment.
+
+    The tranche whose balance it was is then settled (paid). One repayment, for exactly the amount, because
+    the refund is one debt of a closed schedule: a part repayment would leave a balance with no tranche left
+    to carry it, so the provider repays it whole.
+    """
+    with transaction.atomic(), acting_as(user, action="refund_settle"):
+        _require_staff(user, action="record refunds")
+        refund = ProviderRefund.objects.select_for_update().select_related("tranche").get(pk=refund.pk)
+        if refund.settled_on is not None:
+            raise ValidationError(
+                {
+                    "refund": _("This refund was already settled on %(day)s (reference %(reference)s).")
+                    % {"day": refund.settled_on.isoformat(), "reference": refund.reference}
+                }
+            )
+        if settled_on > timezone.localdate():
+            raise ValidationError(
+                {"settled_on": _("A repayment cannot be recorded before it is made: the date is in the future.")}
+            )
+        raised_on = timezone.localdate(refund.created_at)
+        if settled_on < raised_on:
+            raise ValidationError(
+                {
+                    "settled_on": _("The refund was raised on %(day)s: a repayment cannot precede it.")
+                    % {"day": raised_on.isoformat()}
+                }
+            )
+        if not amount.is_finite() or amount != refund.amount:
+            raise ValidationError(
+                {
+                    "amount": _("The provider owes %(amount)s: record the repayment of exactly that.")
+                    % {"amount": format_money(refund.amount, refund.currency)}
+                }
+            )
+        reference = reference.strip()
+        if not reference:
+            raise ValidationError({"reference": _("Give the repayment's reference.")})
+        refund.settled_on = settled_on
+        refund.reference = reference
+        refund.recorded_by = user
+        refund.full_clean()
+        refund.save(update_fields=["settled_on", "reference", "recorded_by"])
+        Tranche.objects.filter(pk=refund.tranche_id).update(status=TrancheStatus.PAID)
+        return refund
 
 
 # --- Automatic verification: the rules of ``financing.verification`` applied --------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from financing import services
+from financing import digests, services
 from financing.models import ContractStatus, RbfContract
 
 TRANSIENT = (OperationalError, InterfaceError)
@@ -47,3 +47,9 @@ def nightly_safety_net_task() -> int:
         verify_pending_claims_task.delay(contract_id)
         schedule_recompute_task.delay(contract_id)
     return len(contract_ids)
+
+
+@shared_task(acks_late=True, **RETRY)
+def overdue_digest_task() -> int:
+    """Email each pilot's staff its overdue tranches (the daily digest)."""
+    return digests.overdue_digest_send()

@@ -302,3 +302,20 @@ class DisbursementFactory(factory.django.DjangoModelFactory):
     paid_on = datetime.date(2026, 5, 15)
     reference = factory.Sequence(lambda n: f"WIRE-{n:06d}")
     recorded_by = factory.SubFactory(StaffUserFactory)
+
+
+class ProviderRefundFactory(factory.django.DjangoModelFactory):
+    """What a provider owes back for a tranche approved below zero (not yet repaid)."""
+
+    class Meta:
+        model = fin.ProviderRefund
+
+    tranche = factory.SubFactory(
+        TrancheFactory,
+        status=fin.TrancheStatus.APPROVED,
+        approved_by=factory.SubFactory(StaffUserFactory),
+        approved_at=factory.LazyFunction(timezone.now),
+    )
+    amount = Decimal("500.00")
+    currency = "USD"
+    due = datetime.date(2026, 6, 15)

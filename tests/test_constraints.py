@@ -91,9 +91,10 @@ def test_payer_and_provider_differ():
     refused(lambda: f.RbfContractFactory(payer=org, provider=org))
 
 
-def test_a_tranche_is_disbursed_once():
-    disbursement = f.DisbursementFactory()
-    refused(lambda: f.DisbursementFactory(tranche=disbursement.tranche))
+def test_a_payment_reference_is_recorded_once_per_tranche():
+    disbursement = f.DisbursementFactory(amount=Decimal("500.00"))
+    f.DisbursementFactory(tranche=disbursement.tranche, amount=Decimal("500.00"))  # a second part: fine
+    refused(lambda: f.DisbursementFactory(tranche=disbursement.tranche, reference=disbursement.reference))
 
 
 def test_deletes_that_would_lose_money_or_history_are_protected():

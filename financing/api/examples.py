@@ -99,6 +99,7 @@ def _line(claim: int, metric: str, amount: str, worker: int, kind: str = "paymen
         "capped": "0.00",
         "reason": "",
         "note": note,
+        "carried_with": None,
         "worker": worker,
     }
 
@@ -115,7 +116,15 @@ SCHEDULE = {
             "due_date": "2026-04-30",
             "status": "paid",
             "total": "2400.00",
+            "overdue": False,
             "paid_on": "2026-04-28",
+            "paid": "2400.00",
+            "left_to_pay": "0.00",
+            "payments": [
+                {"amount": "1400.00", "paid_on": "2026-04-14", "reference": "CSCL-2026-0414"},
+                {"amount": "1000.00", "paid_on": "2026-04-28", "reference": "CSCL-2026-0428"},
+            ],
+            "refund": None,
             "lines": [
                 _line(5120, "PLACED", "800.00", 4790),
                 _line(5131, "PLACED", "800.00", 4801),
@@ -129,7 +138,12 @@ SCHEDULE = {
             "due_date": "2026-07-30",
             "status": "open",
             "total": "1050.00",
+            "overdue": False,
             "paid_on": None,
+            "paid": "0.00",
+            "left_to_pay": "0.00",
+            "payments": [],
+            "refund": None,
             "lines": [
                 _line(5144, "PLACED", "800.00", 4812),
                 _line(5150, "PLACED", "800.00", 4822),
@@ -140,10 +154,22 @@ SCHEDULE = {
     ],
     "totals": {
         "verified": "3450.00",
-        "approved": "2400.00",
         "paid": "2400.00",
+        "awaiting_payment": "0.00",
+        "owed_by_provider": "0.00",
+        "due": "1050.00",
+        "left_under_cap": "260550.00",
+        "held_back": [
+            {
+                "metric": "RETAINED_180",
+                "reason": "threshold_not_met",
+                "units": 3,
+                "amount": "2250.00",
+                "tranche": "2026-Q2",
+            }
+        ],
+        "overdue_tranches": 0,
         "due_next": {"tranche": "2026-Q2", "due_date": "2026-07-30", "total": "1050.00"},
-        "cap_remaining": "260550.00",
     },
 }
 # A funder reads the same schedule without the workers: its lines name no one.
@@ -249,3 +275,109 @@ DECISION_EXAMPLES = [
     ),
 ]
 NOT_STAFF = error_example("A recruiter", "Only program staff read what the automatic rules decided.")
+
+
+# --- Approving and paying a tranche, settling a refund -------------------------------------------------------
+
+PAYMENT = {"amount": "500.00", "paid_on": "2026-08-03", "reference": "CSCL-2026-0803"}
+TRANCHE_APPROVED = {
+    "code": "2026-Q2",
+    "status": "approved",
+    "total": "1050.00",
+    "paid": "0.00",
+    "left_to_pay": "1050.00",
+    "payments": [],
+    "refund": None,
+}
+TRANCHE_PARTLY_PAID = {**TRANCHE_APPROVED, "paid": "500.00", "left_to_pay": "550.00", "payments": [PAYMENT]}
+TRANCHE_PAID = {
+    **TRANCHE_APPROVED,
+    "status": "paid",
+    "paid": "1050.00",
+    "left_to_pay": "0.00",
+    "payments": [PAYMENT, {"amount": "550.00", "paid_on": "2026-08-20", "reference": "CSCL-2026-0820"}],
+}
+REFUND_DUE = {
+    "id": 7,
+    "tranche": "2027-Q1",
+    "amount": "800.00",
+    "due": "2027-05-30",
+    "settled_on": None,
+    "reference": "",
+}
+TRANCHE_OWED_BACK = {
+    "code": "2027-Q1",
+    "status": "approved",
+    "total": "-800.00",
+    "paid": "0.00",
+    "left_to_pay": "0.00",
+    "payments": [],
+    "refund": REFUND_DUE,
+}
+APPROVE_EXAMPLES = [
+    OpenApiExample("At the total reviewed", value={"expected_total": "1050.00"}, request_only=True),
+    OpenApiExample("Approved, to pay", value=TRANCHE_APPROVED, response_only=True, status_codes=["200"]),
+    OpenApiExample(
+        "The contract's last tranche, below zero: owed back",
+        value=TRANCHE_OWED_BACK,
+        response_only=True,
+        status_codes=["200"],
+    ),
+]
+BAD_APPROVAL = [
+    error_example("Out of order", "Approve tranche 2026-Q1 first: tranches are approved in order.", "status"),
+    error_example("Total changed", "The tranche now totals 1850.00, not 1050.00: review it again.", "expected_total"),
+]
+NOT_APPROVER = [
+    error_example("Not staff", "Only program staff approve tranches and record payments."),
+    error_example(
+        "Maker-checker",
+        "Maker-checker: you verified claims this tranche pays, so another staff member must approve it.",
+    ),
+]
+PAYMENT_EXAMPLES = [
+    OpenApiExample("A part of the tranche", value=PAYMENT, request_only=True),
+    OpenApiExample(
+        "The rest",
+        value={"amount": "550.00", "paid_on": "2026-08-20", "reference": "CSCL-2026-0820"},
+        request_only=True,
+    ),
+    OpenApiExample("Partly paid", value=TRANCHE_PARTLY_PAID, response_only=True, status_codes=["201"]),
+    OpenApiExample("Paid in full", value=TRANCHE_PAID, response_only=True, status_codes=["201"]),
+]
+BAD_PAYMENT = [
+    error_example(
+        "More than is left",
+        "Tranche 2026-Q2 has USD 550.00 left to pay (total USD 1,050.00, paid USD 500.00): a payment is more than "
+        "zero and at most that.",
+        "amount",
+    ),
+    error_example("Not approved", "Tranche 2026-Q3 must be approved before it is paid.", "tranche"),
+    error_example(
+        "Reference already recorded",
+        "A payment with reference CSCL-2026-0803 is already recorded for tranche 2026-Q2.",
+        "reference",
+    ),
+]
+NOT_STAFF_PAYMENT = error_example("Not staff", "Only program staff approve tranches and record payments.")
+REFUND_EXAMPLES = [
+    OpenApiExample(
+        "The whole amount",
+        value={"amount": "800.00", "settled_on": "2027-05-12", "reference": "MATM-REFUND-0512"},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Settled",
+        value={**REFUND_DUE, "settled_on": "2027-05-12", "reference": "MATM-REFUND-0512"},
+        response_only=True,
+        status_codes=["200"],
+    ),
+]
+BAD_REFUND = [
+    error_example(
+        "Not the amount owed", "The provider owes USD 800.00: record the repayment of exactly that.", "amount"
+    ),
+    error_example(
+        "Already settled", "This refund was already settled on 2027-05-12 (reference MATM-REFUND-0512).", "refund"
+    ),
+]

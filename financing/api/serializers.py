@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from financing.models import (
@@ -22,8 +23,16 @@ from financing.models import (
     TrancheStatus,
     Verification,
 )
-from financing.selectors import ScheduleAmounts
+from financing.selectors import (
+    GLOSSARY_HELP,
+    HELD_BACK_REASONS,
+    contract_amounts,
+    contract_held_back,
+    is_overdue,
+    money_figures,
+)
 from lamp.api_base import ErrorSerializer, MoneyField, NamedSerializer, money
+from lamp.fields import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from workers.models import Source
 
 
@@ -172,16 +181,91 @@ class ClaimCreateSerializer(serializers.Serializer):
 
 
 class ScheduleLineSerializer(serializers.Serializer):
-    claim = serializers.IntegerField(help_text="The outcome claim paid for: an id, nothing about the person.")
-    metric = serializers.CharField(help_text="The metric's code.")
+    claim = serializers.IntegerField(
+        allow_null=True,
+        help_text="The outcome claim paid for: an id, nothing about the person. Null on a carried-forward line.",
+    )
+    metric = serializers.CharField(allow_null=True, help_text="The metric's code; null on a carried-forward line.")
     kind = serializers.ChoiceField(choices=LineKind.choices)
     amount = serializers.CharField()
     capped = serializers.CharField(help_text="The part of the unit's price held back by a cap.")
     reason = serializers.ChoiceField(choices=[("", "")] + CapReason.choices, help_text="Which cap, if any.")
     note = serializers.CharField()
-    worker = serializers.IntegerField(
-        required=False, help_text="The worker's id: only for program staff and the contract's provider."
+    carried_with = serializers.CharField(
+        allow_null=True,
+        help_text="A carried-forward line: the code of the tranche whose balance below zero it took, or gave to.",
     )
+    worker = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The worker's id: only for program staff and the contract's provider (null on a carried-forward "
+        "line).",
+    )
+
+
+class PaymentSerializer(serializers.Serializer):
+    """One payment by the payer of a tranche: a part or all of what was left to pay."""
+
+    amount = serializers.CharField()
+    paid_on = serializers.DateField()
+    reference = serializers.CharField(help_text="The bank transfer or payment reference.")
+
+
+class RefundSerializer(serializers.Serializer):
+    """What the provider owes back: the balance below zero of a tranche approved with no later open tranche."""
+
+    id = serializers.IntegerField()
+    tranche = serializers.CharField(help_text="The code of the tranche whose balance it is.")
+    amount = serializers.CharField(help_text="What the provider owes back, positive.")
+    due = serializers.DateField(help_text="The provider repays by this date.")
+    settled_on = serializers.DateField(allow_null=True, help_text="When the provider repaid it; null until then.")
+    reference = serializers.CharField(help_text="The repayment's reference; empty until it is repaid.")
+
+
+class TranchePaymentsSerializer(serializers.Serializer):
+    """A tranche as approving and paying it leave it: its total, what was paid, and what the provider owes."""
+
+    code = serializers.CharField()
+    status = serializers.ChoiceField(choices=TrancheStatus.choices)
+    total = serializers.CharField(help_text="The sum of the tranche's lines.")
+    paid = serializers.CharField(help_text="The sum of the payer's payments of the tranche.")
+    left_to_pay = serializers.CharField(
+        help_text="Total less paid for an approved tranche (a part paid: what is left); 0 once paid, and for an "
+        "open tranche (not yet payable) or one whose total is below zero."
+    )
+    payments = PaymentSerializer(many=True, help_text="The payer's payments, oldest first.")
+    refund = RefundSerializer(allow_null=True, help_text="What the provider owes back for this tranche, if anything.")
+
+
+class PaymentCreateSerializer(serializers.Serializer):
+    """A payment by the payer of an approved tranche: what is left to pay, or a part of it."""
+
+    amount = serializers.DecimalField(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        help_text="More than zero and at most what is left to pay, in whole minor units of the currency.",
+    )
+    paid_on = serializers.DateField(help_text="When the payer paid: not in the future, not before the period.")
+    reference = serializers.CharField(max_length=120, help_text="The bank reference; once per tranche.")
+
+
+class ApproveSerializer(serializers.Serializer):
+    expected_total = serializers.DecimalField(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        required=False,
+        help_text="The total the approver reviewed: the approval is refused if the tranche no longer totals it.",
+    )
+
+
+class RefundSettleSerializer(serializers.Serializer):
+    """The provider's repayment of what it owes back: all of it, in one payment."""
+
+    amount = serializers.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, help_text="Exactly what the provider owes."
+    )
+    settled_on = serializers.DateField(help_text="When the provider repaid: not in the future.")
+    reference = serializers.CharField(max_length=120, help_text="The repayment's bank reference.")
 
 
 class ScheduleTrancheSerializer(serializers.Serializer):
@@ -191,7 +275,14 @@ class ScheduleTrancheSerializer(serializers.Serializer):
     due_date = serializers.DateField()
     status = serializers.ChoiceField(choices=TrancheStatus.choices)
     total = serializers.CharField(help_text="The sum of the tranche's lines.")
-    paid_on = serializers.DateField(allow_null=True, help_text="When the payer paid the tranche.")
+    overdue = serializers.BooleanField(help_text=GLOSSARY_HELP["overdue"])
+    paid_on = serializers.DateField(
+        allow_null=True, help_text="When the payer paid the tranche in full (its last payment); null until then."
+    )
+    paid = serializers.CharField(help_text="The sum of the payer's payments of the tranche.")
+    left_to_pay = serializers.CharField(help_text="What is left to pay of an approved tranche (partly paid: the rest).")
+    payments = PaymentSerializer(many=True, help_text="The payer's payments, oldest first.")
+    refund = RefundSerializer(allow_null=True, help_text="What the provider owes back for this tranche, if anything.")
     lines = ScheduleLineSerializer(many=True)
 
 
@@ -201,12 +292,27 @@ class DueNextSerializer(serializers.Serializer):
     total = serializers.CharField()
 
 
+class HeldBackSerializer(serializers.Serializer):
+    metric = serializers.CharField(help_text="The metric's code.")
+    reason = serializers.ChoiceField(
+        choices=list(HELD_BACK_REASONS.items()),
+        help_text="The rule that holds the units back.",
+    )
+    units = serializers.IntegerField(help_text="Verified units held back (in full or in part).")
+    amount = serializers.CharField(help_text="What they would pay under no limit, less what they are paid.")
+    tranche = serializers.CharField(allow_null=True, help_text="The tranche the units are in, or wait for.")
+
+
 class ScheduleTotalsSerializer(serializers.Serializer):
-    verified = serializers.CharField(help_text="Everything the schedule pays: the sum of all lines.")
-    approved = serializers.CharField(help_text="The total of the tranches staff approved (paid ones included).")
-    paid = serializers.CharField(help_text="The total disbursed by the payer.")
+    verified = serializers.CharField(help_text=GLOSSARY_HELP["verified"])
+    paid = serializers.CharField(help_text=GLOSSARY_HELP["paid"])
+    awaiting_payment = serializers.CharField(help_text=GLOSSARY_HELP["awaiting_payment"])
+    owed_by_provider = serializers.CharField(help_text=GLOSSARY_HELP["owed_by_provider"])
+    due = serializers.CharField(help_text=GLOSSARY_HELP["due"])
+    left_under_cap = serializers.CharField(allow_null=True, help_text=GLOSSARY_HELP["left_under_cap"])
+    held_back = HeldBackSerializer(many=True, help_text=GLOSSARY_HELP["held_back"])
+    overdue_tranches = serializers.IntegerField(help_text=GLOSSARY_HELP["overdue"])
     due_next = DueNextSerializer(allow_null=True, help_text="The earliest open tranche; null when none is open.")
-    cap_remaining = serializers.CharField(allow_null=True, help_text="The contract's cap less verified; null: no cap.")
 
 
 class ContractScheduleSerializer(serializers.Serializer):
@@ -217,8 +323,44 @@ class ContractScheduleSerializer(serializers.Serializer):
     totals = ScheduleTotalsSerializer()
 
 
-LineRow = tuple[int, int, str, int, str, Decimal, Decimal, str, str]
-"""``(tranche_id, claim_id, metric_code, worker_id, kind, amount, capped, reason, note)``."""
+LineRow = tuple[int, int | None, str | None, int | None, str, Decimal, Decimal, str, str, str | None]
+"""``(tranche_id, claim_id, metric_code, worker_id, kind, amount, capped, reason, note, carried_with_code)``."""
+
+
+def tranche_payments_data(*, tranche: Tranche, total: Decimal, currency: str) -> dict[str, Any]:
+    """What was paid of ``tranche`` (its ``disbursements`` prefetched, oldest first, and its ``refund`` loaded)
+    in the shape of ``TranchePaymentsSerializer``, less ``code``, ``status`` and ``total``."""
+    payments = list(tranche.disbursements.all())
+    paid = sum((payment.amount for payment in payments), Decimal(0))
+    left = total - paid if tranche.status == TrancheStatus.APPROVED and total > paid else Decimal(0)
+    refund = getattr(tranche, "refund", None)
+    return {
+        "paid": money(paid, currency),
+        "left_to_pay": money(left, currency),
+        "payments": [
+            {"amount": money(p.amount, currency), "paid_on": p.paid_on, "reference": p.reference} for p in payments
+        ],
+        "refund": None
+        if refund is None
+        else {
+            "id": refund.pk,
+            "tranche": tranche.code,
+            "amount": money(refund.amount, currency),
+            "due": refund.due,
+            "settled_on": refund.settled_on,
+            "reference": refund.reference,
+        },
+    }
+
+
+def tranche_state(*, tranche: Tranche, total: Decimal, currency: str) -> dict[str, Any]:
+    """``tranche`` in the shape of ``TranchePaymentsSerializer``."""
+    return {
+        "code": tranche.code,
+        "status": tranche.status,
+        "total": money(total, currency),
+        **tranche_payments_data(tranche=tranche, total=total, currency=currency),
+    }
 
 
 def schedule_data(
@@ -226,12 +368,13 @@ def schedule_data(
 ) -> dict[str, Any]:
     """The schedule of ``contract`` in the shape of ``ContractScheduleSerializer``.
 
-    ``tranches`` in order, annotated with ``total`` (``TrancheQuerySet.with_totals``) and with their
-    disbursement loaded; ``lines`` in allocation order. Worker ids only when ``show_workers``.
+    ``tranches`` in order, annotated with ``total`` (``TrancheQuerySet.with_totals``), with their
+    disbursements prefetched (oldest first) and their refund loaded; ``lines`` in allocation order
+    (``PaymentLineQuerySet.schedule_rows``). Worker ids only when ``show_workers``.
     """
     currency = contract.currency
     by_tranche: dict[int, list[dict[str, Any]]] = {tranche.pk: [] for tranche in tranches}
-    for tranche_id, claim_id, metric, worker_id, kind, amount, capped, reason, note in lines:
+    for tranche_id, claim_id, metric, worker_id, kind, amount, capped, reason, note, carried_with in lines:
         line = {
             "claim": claim_id,
             "metric": metric,
@@ -240,21 +383,22 @@ def schedule_data(
             "capped": money(capped, currency),
             "reason": reason,
             "note": note,
+            "carried_with": carried_with,
         }
         if show_workers:
             line["worker"] = worker_id
         by_tranche[tranche_id].append(line)
 
-    amounts = ScheduleAmounts()
+    amounts = contract_amounts(contracts=[contract])[contract.pk]
+    held_back = contract_held_back(contract=contract)
+    today = timezone.localdate()
     due_next: dict[str, Any] | None = None
     rendered = []
     for tranche in tranches:
         total: Decimal = tranche.total  # type: ignore[attr-defined]
-        disbursement = getattr(tranche, "disbursement", None)
-        is_open = amounts.add_tranche(
-            status=tranche.status, total=total, paid=disbursement.amount if disbursement is not None else None
-        )
-        if due_next is None and is_open:
+        payments = tranche_payments_data(tranche=tranche, total=total, currency=currency)
+        last_payment = payments["payments"][-1]["paid_on"] if payments["payments"] else None
+        if due_next is None and tranche.status == TrancheStatus.OPEN:
             due_next = {"tranche": tranche.code, "due_date": tranche.due_date, "total": money(total, currency)}
         rendered.append(
             {
@@ -264,22 +408,35 @@ def schedule_data(
                 "due_date": tranche.due_date,
                 "status": tranche.status,
                 "total": money(total, currency),
-                "paid_on": disbursement.paid_on if disbursement is not None else None,
+                "overdue": is_overdue(status=tranche.status, due_date=tranche.due_date, today=today),
+                "paid_on": last_payment if tranche.status == TrancheStatus.PAID else None,
+                **payments,
                 "lines": by_tranche[tranche.pk],
             }
         )
-    cap_remaining = None if contract.cap_total is None else contract.cap_total - amounts.verified
+    codes = {tranche.pk: tranche.code for tranche in tranches}
     return {
         "contract": contract.pk,
         "reference": contract.reference,
         "currency": currency,
         "tranches": rendered,
         "totals": {
-            "verified": money(amounts.verified, currency),
-            "approved": money(amounts.approved, currency),
-            "paid": money(amounts.paid, currency),
+            **money_figures(amounts, currency),
+            "left_under_cap": money(amounts.left_under_cap, currency),
+            "held_back": [
+                {
+                    "metric": item.metric,
+                    "reason": item.reason,
+                    "units": item.units,
+                    "amount": money(item.amount, currency),
+                    "tranche": codes.get(item.tranche_id),
+                }
+                for item in held_back
+            ],
+            "overdue_tranches": sum(
+                1 for tranche in tranches if is_overdue(status=tranche.status, due_date=tranche.due_date, today=today)
+            ),
             "due_next": due_next,
-            "cap_remaining": money(cap_remaining, currency),
         },
     }
 

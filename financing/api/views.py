@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
@@ -12,20 +13,42 @@ from rest_framework.response import Response
 from financing.api import examples
 from financing.api.filtersets import ClaimFilterSet, ContractFilterSet, DecisionFilterSet
 from financing.api.serializers import (
+    ApproveSerializer,
     ClaimConflictSerializer,
     ClaimCreateSerializer,
     ClaimSerializer,
     ContractScheduleSerializer,
     ContractSerializer,
     DecisionSerializer,
+    PaymentCreateSerializer,
+    RefundSerializer,
+    RefundSettleSerializer,
+    TranchePaymentsSerializer,
     schedule_data,
+    tranche_state,
 )
-from financing.models import OutcomeClaim, OutcomeMetric, PaymentLine, RbfContract, Tranche, Verification
+from financing.models import (
+    Disbursement,
+    OutcomeClaim,
+    OutcomeMetric,
+    PaymentLine,
+    ProviderRefund,
+    RbfContract,
+    Tranche,
+    Verification,
+)
 from financing.querysets import sees_workers_of
 from financing.scenario import ScenarioError, simulate
 from financing.selectors import automatic_decisions
-from financing.services import DuplicateClaim, claim_create
-from lamp.api_base import KeysetPagination, ReadOnlyViewSet, bad_input, error_response, not_found
+from financing.services import (
+    DuplicateClaim,
+    claim_create,
+    disbursement_record,
+    refund_settle,
+    tranche_approve,
+    tranche_total,
+)
+from lamp.api_base import KeysetPagination, ReadOnlyViewSet, bad_input, error_response, money, not_found
 from lamp.tenancy import tenancy_of
 from workers.models import Worker
 
@@ -53,7 +76,7 @@ class ContractViewSet(ReadOnlyViewSet):
 
     def get_queryset(self) -> QuerySet[RbfContract]:
         contracts = RbfContract.objects.visible_to(self.request.user)
-        if self.action == "schedule":
+        if self.action in ("schedule", "approve_tranche", "record_payment", "settle_refund"):
             return contracts
         metrics = OutcomeMetric.objects.select_related("denominator_metric").order_by("position", "code")
         return contracts.select_related("pilot", "payer", "provider").prefetch_related(Prefetch("metrics", metrics))
@@ -168,12 +191,132 @@ class ContractViewSet(ReadOnlyViewSet):
     @action(detail=True, methods=["get"])
     def schedule(self, request: Request, pk: str | None = None) -> Response:
         contract = self.get_object()
-        tranches = list(
-            Tranche.objects.filter(contract=contract).with_totals().select_related("disbursement").order_by("start_date")
-        )
+        tranches = list(_with_payments(Tranche.objects.filter(contract=contract).with_totals()).order_by("start_date"))
         lines = PaymentLine.objects.filter(tranche__contract=contract).schedule_rows()
         show_workers = sees_workers_of(request.user, provider_id=contract.provider_id)
         return Response(schedule_data(contract=contract, tranches=tranches, lines=lines, show_workers=show_workers))
+
+    # --- Approving and paying a tranche, settling a refund (program staff): the services' rules ----------
+
+    def _tranche(self, code: str) -> Tranche:
+        contract = self.get_object()
+        tranche = Tranche.objects.filter(contract=contract, code=code).select_related("contract").first()
+        if tranche is None:
+            raise exceptions.NotFound(f"Contract {contract.reference} has no tranche {code}.")
+        return tranche
+
+    def _tranche_state(self, tranche: Tranche) -> dict[str, object]:
+        tranche = _with_payments(Tranche.objects.select_related("contract")).get(pk=tranche.pk)
+        total = tranche_total(tranche=tranche)
+        return tranche_state(tranche=tranche, total=total, currency=tranche.contract.currency)
+
+    @extend_schema(
+        summary="Approve a tranche for payment",
+        description="Program staff only. Tranches are approved in order, after their period, by someone who "
+        "verified none of their claims; `expected_total` refuses the approval if the total changed since it was "
+        "reviewed. A tranche totalling below zero carries its balance into the next open tranche (a "
+        "`carried_forward` line on each); with none after it, the provider owes the balance back (`refund`). "
+        "A tranche totalling zero once approved is settled (`paid`) at once.",
+        request=ApproveSerializer,
+        responses={
+            200: TranchePaymentsSerializer,
+            400: bad_input(*examples.BAD_APPROVAL),
+            403: error_response("Anyone but program staff, or the maker-checker rule.", *examples.NOT_APPROVER),
+        },
+        examples=examples.APPROVE_EXAMPLES,
+    )
+    @action(detail=True, methods=["post"], url_path=r"tranches/(?P<code>[^/]+)/approve")
+    def approve_tranche(self, request: Request, pk: str | None = None, code: str = "") -> Response:
+        _require_staff(request)
+        tranche = self._tranche(code)
+        serializer = ApproveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            tranche = tranche_approve(tranche=tranche, user=request.user, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(_validation_detail(error)) from error
+        except DjangoPermissionDenied as error:
+            raise exceptions.PermissionDenied(str(error)) from error
+        return Response(self._tranche_state(tranche))
+
+    @extend_schema(
+        summary="Record a payment of an approved tranche",
+        description="Program staff only. The payer's payment of all that is left to pay of an approved tranche, "
+        "or of a part: each payment is more than zero, in whole minor units, and all of them together never "
+        "exceed the tranche's total. The tranche is `paid` once they reach it; until then it stays `approved` "
+        "with `left_to_pay`. A reference already recorded for the tranche is refused; send `Idempotency-Key` to "
+        "retry safely.",
+        request=PaymentCreateSerializer,
+        responses={
+            201: TranchePaymentsSerializer,
+            400: bad_input(*examples.BAD_PAYMENT),
+            403: error_response("Anyone but program staff.", examples.NOT_STAFF_PAYMENT),
+        },
+        examples=examples.PAYMENT_EXAMPLES,
+    )
+    @action(detail=True, methods=["post"], url_path=r"tranches/(?P<code>[^/]+)/payments")
+    def record_payment(self, request: Request, pk: str | None = None, code: str = "") -> Response:
+        _require_staff(request)
+        tranche = self._tranche(code)
+        serializer = PaymentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            disbursement_record(tranche=tranche, user=request.user, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(_validation_detail(error)) from error
+        return Response(self._tranche_state(tranche), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Record the provider's repayment of a refund",
+        description="Program staff only. What a provider owes back (a tranche approved below zero with no later "
+        "open tranche: the schedule's `refund`) is repaid whole, in one payment of exactly its `amount`; the "
+        "tranche is then settled (`paid`).",
+        request=RefundSettleSerializer,
+        responses={
+            200: RefundSerializer,
+            400: bad_input(*examples.BAD_REFUND),
+            403: error_response("Anyone but program staff.", examples.NOT_STAFF_PAYMENT),
+        },
+        examples=examples.REFUND_EXAMPLES,
+    )
+    @action(detail=True, methods=["post"], url_path=r"refunds/(?P<refund_id>[0-9]+)/settle")
+    def settle_refund(self, request: Request, pk: str | None = None, refund_id: str = "") -> Response:
+        _require_staff(request)
+        contract = self.get_object()
+        refund = (
+            ProviderRefund.objects.filter(tranche__contract=contract, pk=int(refund_id))
+            .select_related("tranche")
+            .first()
+        )
+        if refund is None:
+            raise exceptions.NotFound(f"Contract {contract.reference} has no refund {refund_id}.")
+        serializer = RefundSettleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            refund = refund_settle(refund=refund, user=request.user, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(_validation_detail(error)) from error
+        return Response(
+            {
+                "id": refund.pk,
+                "tranche": refund.tranche.code,
+                "amount": money(refund.amount, refund.currency),
+                "due": refund.due,
+                "settled_on": refund.settled_on,
+                "reference": refund.reference,
+            }
+        )
+
+
+def _with_payments(tranches: QuerySet[Tranche]) -> QuerySet[Tranche]:
+    """``tranches`` with their payments (oldest first) and their refund, in one more query."""
+    payments = Disbursement.objects.order_by("paid_on", "id")
+    return tranches.select_related("refund").prefetch_related(Prefetch("disbursements", payments))
+
+
+def _require_staff(request: Request) -> None:
+    if not tenancy_of(request.user).staff:
+        raise exceptions.PermissionDenied("Only program staff approve tranches and record payments.")
 
 
 class MayClaim(permissions.BasePermission):

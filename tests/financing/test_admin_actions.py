@@ -70,25 +70,40 @@ def test_verify_then_approve_then_pay_through_the_admin(staff_client):
         "record_disbursement",
         [q1],
         apply="1",
-        amount="999.00",
+        amount="1000.01",
         paid_on="2026-05-02",
         reference="WIRE-1",
     )
-    assert any("must match" in m for m in messages_of(wrong))
+    assert any("USD 1,000.00 left to pay" in m for m in messages_of(wrong))
+    part = act(
+        staff_client,
+        "tranche",
+        "record_disbursement",
+        [q1],
+        apply="1",
+        amount="400.00",
+        paid_on="2026-05-02",
+        reference="WIRE-1",
+    )
+    assert "Payments recorded: 1." in messages_of(part)
+    q1.refresh_from_db()
+    assert q1.status == TrancheStatus.APPROVED  # partly paid
     paid = act(
         staff_client,
         "tranche",
         "record_disbursement",
         [q1],
         apply="1",
-        amount="1000.00",
-        paid_on="2026-05-02",
-        reference="WIRE-1",
+        amount="600.00",
+        paid_on="2026-05-03",
+        reference="WIRE-2",
     )
-    assert "Paid: 1." in messages_of(paid)
+    assert "Payments recorded: 1." in messages_of(paid)
+    page = staff_client.get(f"/admin/financing/tranche/{q1.pk}/change/").content.decode()
+    assert "WIRE-1" in page and "WIRE-2" in page  # the payments, inline under the tranche
     q1.refresh_from_db()
     assert q1.status == TrancheStatus.PAID
-    assert Disbursement.objects.get(tranche=q1).recorded_by == checker
+    assert set(Disbursement.objects.filter(tranche=q1).values_list("recorded_by", flat=True)) == {checker.pk}
 
 
 def test_reject_asks_for_a_reason_first(staff_client):

@@ -221,7 +221,8 @@ def test_approval_needs_staff_the_end_of_the_period_and_the_total_seen():
         tranche_approve(tranche=late, user=f.StaffUserFactory())
 
 
-def test_a_tranche_is_paid_once_and_for_exactly_its_total():
+def test_a_tranche_is_paid_in_parts_up_to_exactly_its_total():
+    """Partial payments (the rest in tests/financing/test_tranche_lifecycle.py): never above the total."""
     contract, _ = design_example()
     schedule_recompute(contract_id=contract.pk)
     staff = f.StaffUserFactory()
@@ -232,21 +233,29 @@ def test_a_tranche_is_paid_once_and_for_exactly_its_total():
             tranche=q1, user=staff, amount=Decimal("1500"), paid_on=datetime.date(2026, 5, 1), reference="W1"
         )
     tranche_approve(tranche=q1, user=staff)
-    with pytest.raises(ValidationError, match="must match"):
+    with pytest.raises(ValidationError, match="USD 1,500.00 left to pay"):
         disbursement_record(
-            tranche=q1, user=staff, amount=Decimal("1499.99"), paid_on=datetime.date(2026, 5, 1), reference="W1"
+            tranche=q1, user=staff, amount=Decimal("1500.01"), paid_on=datetime.date(2026, 5, 1), reference="W1"
         )
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     with pytest.raises(ValidationError, match="the date is in the future"):
         disbursement_record(tranche=q1, user=staff, amount=Decimal("1500.00"), paid_on=tomorrow, reference="W1")
     assert q(contract, "2026-Q1").status == TrancheStatus.APPROVED
-    paid = disbursement_record(
-        tranche=q1, user=staff, amount=Decimal("1500.00"), paid_on=datetime.date(2026, 5, 1), reference="W1"
+    part = disbursement_record(
+        tranche=q1, user=staff, amount=Decimal("1499.99"), paid_on=datetime.date(2026, 5, 1), reference="W1"
     )
-    assert paid.amount == Decimal("1500.00") and q(contract, "2026-Q1").status == TrancheStatus.PAID
+    assert part.amount == Decimal("1499.99") and q(contract, "2026-Q1").status == TrancheStatus.APPROVED
+    with pytest.raises(ValidationError, match="USD 0.01 left to pay"):
+        disbursement_record(
+            tranche=q1, user=staff, amount=Decimal("0.02"), paid_on=datetime.date(2026, 5, 2), reference="W2"
+        )
+    disbursement_record(
+        tranche=q1, user=staff, amount=Decimal("0.01"), paid_on=datetime.date(2026, 5, 2), reference="W2"
+    )
+    assert q(contract, "2026-Q1").status == TrancheStatus.PAID
     with pytest.raises(ValidationError, match="already paid"):
         disbursement_record(
-            tranche=q1, user=staff, amount=Decimal("1500"), paid_on=datetime.date(2026, 5, 2), reference="W2"
+            tranche=q1, user=staff, amount=Decimal("1500"), paid_on=datetime.date(2026, 5, 2), reference="W3"
         )
 
 
