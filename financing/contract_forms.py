@@ -1,8 +1,9 @@
-"""Forms of the contract page: recording a disbursement, and editing a contract's terms to try them.
+"""Forms of the contract page: recording a payment or a provider's repayment, and editing terms to try them.
 
 The forms only translate input. What makes terms valid is checked once, by the ``payments`` dataclasses:
 ``TryTermsForm`` builds ``payments.Terms`` and turns their ``TermsError`` into an error on the field it
-names. What makes a disbursement acceptable (approved tranche, exactly its total) is the service's.
+names. What makes a payment acceptable (an approved tranche, at most what is left to pay of it) or a repayment
+(exactly what the provider owes) is the services'.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from financing import payments
 from financing.models import OutcomeMetric
@@ -34,26 +37,51 @@ def _money_field(*, label: str, required: bool = False, help_text: str = "") -> 
 
 
 class DisbursementForm(forms.Form):
-    """The payer's payment of an approved tranche: amount (the tranche's total), date and bank reference."""
+    """A payment by the payer of an approved tranche: amount (what is left to pay, or a part of it), date and
+    bank reference."""
 
-    amount = _money_field(label="Amount paid", required=True)
-    paid_on = forms.DateField(label="Paid on", widget=forms.DateInput(attrs={"type": "date"}))
+    amount = _money_field(label=_("Amount paid"), required=True)
+    paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(
-        label="Payment reference",
+        label=_("Payment reference"),
         max_length=120,
-        help_text="The bank transfer or payment reference.",
-        widget=forms.TextInput(attrs={"placeholder": "e.g. WIRE-2026-0412", "autocomplete": "off"}),
+        help_text=_("The bank transfer or payment reference."),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. WIRE-2026-0412"), "autocomplete": "off"}),
     )
 
     def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["amount"].label = f"Amount paid ({currency})"
+        self.fields["amount"].label = _("Amount paid (%(currency)s)") % {"currency": currency}
         self.fields["amount"].widget.attrs["step"] = str(get_currency(currency).quantum)
 
     def clean_reference(self) -> str:
         reference = self.cleaned_data["reference"].strip()
         if not reference:
-            raise forms.ValidationError("Give the payment reference.")
+            raise forms.ValidationError(_("Give the payment reference."))
+        return reference
+
+
+class RefundSettleForm(forms.Form):
+    """The provider's repayment of what it owes back: the amount (all of it), date and bank reference."""
+
+    amount = _money_field(label=_("Amount repaid"), required=True)
+    settled_on = forms.DateField(label=_("Repaid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(
+        label=_("Repayment reference"),
+        max_length=120,
+        help_text=_("The bank transfer or payment reference of the repayment."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].label = _("Amount repaid (%(currency)s)") % {"currency": currency}
+        self.fields["amount"].widget.attrs["step"] = str(get_currency(currency).quantum)
+
+    def clean_reference(self) -> str:
+        reference = self.cleaned_data["reference"].strip()
+        if not reference:
+            raise forms.ValidationError(_("Give the repayment's reference."))
         return reference
 
 
@@ -61,16 +89,31 @@ class DisbursementForm(forms.Form):
 
 METRIC_FIELDS = ("price", "tiers", "max_units_per_worker", "cap_units", "cap_amount", "threshold_rate", "denominator")
 FIELD_LABELS = {
-    "price": "The price",
-    "tiers": "The tiers",
-    "max_units_per_worker": "The most units per worker",
-    "cap_units": "The unit cap",
-    "cap_amount": "The amount cap",
-    "threshold_rate": "The threshold rate",
-    "denominator": "The metric the threshold is measured over",
+    "price": _("The price"),
+    "tiers": _("The tiers"),
+    "max_units_per_worker": _("The most units per worker"),
+    "cap_units": _("The unit cap"),
+    "cap_amount": _("The amount cap"),
+    "threshold_rate": _("The threshold rate"),
+    "denominator": _("The metric the threshold is measured over"),
 }
-_TIER_LINE = re.compile(r"^\s*(?P<units>\d+|rest|\*)\s*(?:at|@|x|×)?\s*(?P<price>\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
-TIERS_HELP = "One tier per line, “UNITS at PRICE”, the last one “rest at PRICE”: e.g. “370 at 1100.00”."
+TIERS_HELP = _("One tier per line, “UNITS at PRICE”, the last one “rest at PRICE”: e.g. “370 at 1100.00”.")
+
+
+def _tier_words() -> tuple[str, str]:
+    """The words of a tier line in the page's language: ``rest`` (the last tier's units) and ``at``."""
+    return pgettext("price tiers: the last tier's units", "rest"), pgettext("price tiers: units at a price", "at")
+
+
+def _tier_line() -> re.Pattern[str]:
+    """A tier line, ``370 at 1100.00`` or ``rest at 1350.00``: in English, or in the page's language's words
+    (``resto a 1350.00``); the price always with a decimal point."""
+    rest, at = _tier_words()
+    rests = "|".join(re.escape(word) for word in sorted({"rest", rest.strip()}, key=len, reverse=True) if word)
+    ats = "|".join(re.escape(word) for word in sorted({"at", at.strip()}, key=len, reverse=True) if word)
+    return re.compile(
+        rf"^\s*(?P<units>\d+|{rests}|\*)\s*(?:{ats}|@|x|×)?\s*(?P<price>\d+(?:\.\d+)?)\s*$", re.IGNORECASE
+    )
 
 
 def _amount(amount: Decimal | None, currency: str) -> Decimal | None:
@@ -87,11 +130,12 @@ def tiers_as_text(tiers: object) -> str:
     """A metric's ``tiers`` JSON as the form's lines: ``370 at 1100.00`` … ``rest at 1350.00``."""
     if not isinstance(tiers, list):
         return ""
+    rest, at = _tier_words()
     lines = []
     for tier in tiers:
         units = tier.get("units") if isinstance(tier, dict) else None
         price = tier.get("price") if isinstance(tier, dict) else ""
-        lines.append(f"{'rest' if units is None else units} at {price}")
+        lines.append(f"{rest if units is None else units} {at} {price}")
     return "\n".join(lines)
 
 
@@ -100,17 +144,19 @@ def _parse_tiers(text: str) -> tuple[payments.Tier, ...] | None:
     if not lines:
         return None
     tiers = []
+    pattern = _tier_line()
     for number, line in enumerate(lines, start=1):
-        match = _TIER_LINE.match(line)
+        match = pattern.match(line)
         if match is None:
             raise forms.ValidationError(
-                f"Line {number} (“{line.strip()}”): write “UNITS at PRICE”, e.g. “370 at 1100.00”, "
-                "or “rest at 1350.00” for the last tier."
+                _(
+                    "Line %(number)s (“%(line)s”): write “UNITS at PRICE”, e.g. “370 at 1100.00”, "
+                    "or “rest at 1350.00” for the last tier."
+                )
+                % {"number": number, "line": line.strip()}
             )
         units = match["units"].lower()
-        tiers.append(
-            payments.Tier(units=None if units in ("rest", "*") else int(units), price=Decimal(match["price"]))
-        )
+        tiers.append(payments.Tier(units=None if not units.isdigit() else int(units), price=Decimal(match["price"])))
     return tuple(tiers)
 
 
@@ -121,39 +167,38 @@ class TryTermsForm(forms.Form):
     period and tranches), ready for ``payments.compute_schedule``.
     """
 
-    cap_total = _money_field(label="Contract cap", help_text="The most the contract pays in all; empty for none.")
+    cap_total = _money_field(label=_("Contract cap"), help_text=_("The most the contract pays in all; empty for none."))
 
-    def __init__(
-        self, *args: Any, terms: payments.Terms, metrics: Sequence[OutcomeMetric], **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, terms: payments.Terms, metrics: Sequence[OutcomeMetric], **kwargs: Any) -> None:
         self.base_terms = terms
         self.metrics = list(metrics)
         self.terms: payments.Terms | None = None
         initial: dict[str, Any] = {"cap_total": _amount(terms.cap_total, terms.currency)}
         codes = [metric.code for metric in self.metrics]
         super().__init__(*args, initial=initial, **kwargs)
-        self.fields["cap_total"].label = f"Contract cap ({terms.currency})"
+        self.fields["cap_total"].label = _("Contract cap (%(currency)s)") % {"currency": terms.currency}
         for index, metric in enumerate(self.metrics):
             name = self.field_name
-            self.fields[name(index, "price")] = _money_field(label=f"{metric.code}: price per unit")
+            code = {"metric": metric.code, "currency": terms.currency}
+            self.fields[name(index, "price")] = _money_field(label=_("%(metric)s: price per unit") % code)
             self.fields[name(index, "tiers")] = forms.CharField(
-                label=f"{metric.code}: price tiers", required=False, help_text=TIERS_HELP,
-                widget=forms.Textarea(attrs={"rows": 2, "placeholder": "none"}),
+                label=_("%(metric)s: price tiers") % code, required=False, help_text=TIERS_HELP,
+                widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("none")}),
             )  # fmt: skip
             self.fields[name(index, "max_units_per_worker")] = forms.IntegerField(
-                label=f"{metric.code}: most units per worker", min_value=1
+                label=_("%(metric)s: most units per worker") % code, min_value=1
             )
             self.fields[name(index, "cap_units")] = forms.IntegerField(
-                label=f"{metric.code}: cap in units", min_value=0, required=False
+                label=_("%(metric)s: cap in units") % code, min_value=0, required=False
             )
-            self.fields[name(index, "cap_amount")] = _money_field(label=f"{metric.code}: cap in {terms.currency}")
+            self.fields[name(index, "cap_amount")] = _money_field(label=_("%(metric)s: cap in %(currency)s") % code)
             self.fields[name(index, "threshold_rate")] = forms.DecimalField(
-                label=f"{metric.code}: threshold rate (0–1)", required=False, min_value=Decimal(0),
+                label=_("%(metric)s: threshold rate (0–1)") % code, required=False, min_value=Decimal(0),
                 max_value=Decimal(1), max_digits=5, decimal_places=4,
                 widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
             )  # fmt: skip
             self.fields[name(index, "denominator")] = forms.ChoiceField(
-                label=f"{metric.code}: threshold over",
+                label=_("%(metric)s: threshold over") % code,
                 required=False,
                 choices=[("", "—")] + [(code, code) for code in codes if code != metric.code],
             )

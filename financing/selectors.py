@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -27,12 +28,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, JSONObject, RowNumber
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from financing import payments
 from financing.models import (
+    CapReason,
     ClaimStatus,
     Decision,
-    Disbursement,
+    LineKind,
     OutcomeClaim,
     OutcomeMetric,
     PaymentLine,
@@ -43,42 +47,323 @@ from financing.models import (
     Verification,
     VerificationMethod,
 )
+from financing.querysets import paid_of
 from financing.verification import decide, worker_facts
+from lamp.api_base import money as api_money
 from lamp.currencies import format_money, quantize
 from lamp.fields import MoneyField
-from workers.models import Evidence, FeeCategory
+from lamp.templatetags.dashboard import day as day_words
+from workers.models import Evidence, FeeCategory, SeparationReason
 
-
-def awaiting_payment(*, approved: Decimal, paid: Decimal) -> Decimal:
-    """What is approved (frozen for payment) but not yet disbursed."""
-    return max(approved - paid, Decimal(0))
+# --- The money vocabulary: one reading of what a schedule holds, for every page, CSV and API answer ------
 
 
 @dataclass(kw_only=True)
 class ScheduleAmounts:
-    """What a schedule's tranches add up to — one reading for the API's schedule, the contract page, the
-    overview and the scorecard: ``verified``, every line (adjustments included); ``due``, the lines of open
-    tranches; ``approved``, those of approved or paid tranches; ``paid``, the disbursements."""
+    """The money of one or more schedules, in the platform's one vocabulary (the README's glossary).
+
+    - ``verified``: every line of the schedules (adjustments and carried-forward lines included), what the
+      verified outcomes earn under the terms. It is the sum of the parts below, always:
+      ``verified == paid + awaiting_payment - owed_by_provider + due``.
+    - ``paid``: what the payer disbursed (less what a provider repaid);
+    - ``awaiting_payment``: approved (frozen) and not yet paid;
+    - ``owed_by_provider``: a frozen tranche's balance below zero, which the provider owes back;
+    - ``due``: the lines of open tranches, still moving with the claims.
+
+    Against the cap: ``cap_total`` (the sum of the contracts' caps; ``None`` when one has none) and
+    ``left_under_cap``. What the terms withhold is beside it, not part of it: ``held_back`` (``HeldBack``).
+    """
 
     verified: Decimal = Decimal(0)
-    due: Decimal = Decimal(0)
-    approved: Decimal = Decimal(0)
     paid: Decimal = Decimal(0)
+    awaiting_payment: Decimal = Decimal(0)
+    owed_by_provider: Decimal = Decimal(0)
+    due: Decimal = Decimal(0)
+    cap: Decimal = Decimal(0)
+    contracts: int = 0
+    uncapped: int = 0  # contracts without a total cap: then the amounts have no cap
+    overdue_tranches: int = 0  # due date passed, not paid in full
 
-    def add_tranche(self, *, status: str, total: Decimal, paid: Decimal | None) -> bool:
-        """Count one tranche (its lines' ``total`` and its disbursement's amount, if paid); ``True`` if it is
-        open, its lines still due."""
-        self.verified += total
-        self.paid += paid or Decimal(0)
-        if status == TrancheStatus.OPEN:
-            self.due += total
-            return True
-        self.approved += total
-        return False
+    def add_contract(self, *, cap_total: Decimal | None) -> None:
+        self.contracts += 1
+        self.cap += cap_total or Decimal(0)
+        self.uncapped += int(cap_total is None)
 
     @property
-    def awaiting_payment(self) -> Decimal:
-        return awaiting_payment(approved=self.approved, paid=self.paid)
+    def cap_total(self) -> Decimal | None:
+        """The sum of the contracts' caps; ``None`` when a contract has none (or there is no contract)."""
+        return None if self.uncapped or not self.contracts else self.cap
+
+    @property
+    def left_under_cap(self) -> Decimal | None:
+        cap = self.cap_total
+        return None if cap is None else cap - self.verified
+
+    @property
+    def scale(self) -> Decimal:
+        """The full width of a progress bar: the cap, or with no cap the larger of verified and paid."""
+        return self.cap_total or max(self.verified, self.paid, Decimal(0))
+
+    def add_tranche(self, *, status: str, total: Decimal, paid: Decimal | None, overdue: bool = False) -> bool:
+        """Count one tranche (the sum of its lines and what was paid of it); ``True`` if it is open."""
+        paid = paid or Decimal(0)
+        self.overdue_tranches += int(overdue)
+        self.verified += total
+        self.paid += paid
+        if status == TrancheStatus.OPEN:
+            self.due += total - paid  # an open tranche is never paid: kept exact all the same
+            return True
+        balance = total - paid
+        if balance >= 0:
+            self.awaiting_payment += balance
+        else:
+            self.owed_by_provider -= balance
+        return False
+
+    def add(self, other: ScheduleAmounts) -> None:
+        for name in (
+            "verified", "paid", "awaiting_payment", "owed_by_provider", "due", "cap", "contracts", "uncapped",
+            "overdue_tranches",
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def adds_up(self) -> bool:
+        """The identity every page relies on: the whole is the sum of its parts."""
+        return self.verified == self.paid + self.awaiting_payment - self.owed_by_provider + self.due
+
+
+#: The vocabulary of money, defined once: the glossary page, the API's field descriptions and the README say this.
+GLOSSARY: tuple[tuple[str, Any, Any], ...] = (
+    (
+        "verified",
+        _("Verified"),
+        _(
+            "Everything the verified outcomes earn under the contract's terms: the sum of every line of its "
+            "payment schedule, adjustments included. It is always paid + awaiting payment + due, less anything "
+            "owed by the provider."
+        ),
+    ),
+    ("paid", _("Paid"), _("What the payer has disbursed, less anything the provider repaid.")),
+    (
+        "awaiting_payment",
+        _("Awaiting payment"),
+        _("Approved by staff (frozen: it no longer changes) and not yet paid."),
+    ),
+    (
+        "due",
+        _("Due in open tranches"),
+        _("The lines of tranches not yet approved: they still move as claims are verified, reversed or recomputed."),
+    ),
+    (
+        "owed_by_provider",
+        _("Owed by the provider"),
+        _(
+            "A frozen balance below zero (claims reversed after they were paid) that no later tranche can absorb: "
+            "the provider pays it back."
+        ),
+    ),
+    (
+        "held_back",
+        _("Held back"),
+        _(
+            "Verified units the terms do not pay, or not yet, each with its rule: a threshold not met (they wait "
+            "for it), a cap (a metric's units or amount, the contract's total, a worker's most units), or a date "
+            "outside the contract's period. Beside verified, not part of it."
+        ),
+    ),
+    (
+        "left_under_cap",
+        _("Left under the cap"),
+        _("The contract's total cap less what is verified: what more the contract can still pay."),
+    ),
+    (
+        "overdue",
+        _("Overdue"),
+        _("A tranche whose due date has passed and that is not yet paid in full (not approved, or approved only)."),
+    ),
+)
+#: The glossary's definitions by term (the OpenAPI schema's field descriptions).
+GLOSSARY_HELP: dict[str, Any] = {key: definition for key, _label, definition in GLOSSARY}
+
+
+def money_figures(amounts: ScheduleAmounts, currency: str) -> dict[str, str | None]:
+    """``amounts`` as the API gives them: each part of the vocabulary as a string with the currency's decimals."""
+    return {
+        "verified": api_money(amounts.verified, currency),
+        "paid": api_money(amounts.paid, currency),
+        "awaiting_payment": api_money(amounts.awaiting_payment, currency),
+        "owed_by_provider": api_money(amounts.owed_by_provider, currency),
+        "due": api_money(amounts.due, currency),
+    }
+
+
+@dataclass(frozen=True)
+class TrancheRow:
+    """A tranche as the money vocabulary reads it: its lines' ``total`` and what was ``paid`` of it."""
+
+    id: int
+    contract_id: int
+    provider_id: int
+    currency: str
+    code: str
+    start_date: datetime.date
+    end_date: datetime.date
+    due_date: datetime.date
+    status: str
+    total: Decimal
+    paid: Decimal
+
+    def overdue(self, today: datetime.date) -> bool:
+        return is_overdue(status=self.status, due_date=self.due_date, today=today)
+
+
+def is_overdue(*, status: str, due_date: datetime.date, today: datetime.date) -> bool:
+    """A tranche is overdue once its due date has passed and it is not paid (still open, or approved only)."""
+    return status != TrancheStatus.PAID and due_date < today
+
+
+def tranche_rows(*, tranches: QuerySet[Tranche]) -> list[TrancheRow]:
+    """``tranches`` in order of contract and start, each with the sum of its lines and of its payments.
+
+    One query: a subquery per tranche for each sum, each reading only that tranche's rows through an index.
+    """
+    lines = PaymentLine.objects.filter(tranche=OuterRef("pk")).order_by().values("tranche")
+    zero = Value(Decimal(0), output_field=MoneyField())
+    rows = (
+        tranches.annotate(
+            line_total=Coalesce(Subquery(lines.annotate(s=Sum("amount")).values("s")), zero),
+            paid_total=paid_of(tranche=OuterRef("pk")),
+        )
+        .order_by("contract_id", "start_date", "id")
+        .values_list(
+            "pk",
+            "contract_id",
+            "contract__provider_id",
+            "contract__currency",
+            "code",
+            "start_date",
+            "end_date",
+            "due_date",
+            "status",
+            "line_total",
+            "paid_total",
+        )  # fmt: skip
+    )
+    return [TrancheRow(*row) for row in rows]
+
+
+def contract_amounts(*, contracts: Iterable[RbfContract]) -> dict[int, ScheduleAmounts]:
+    """Each contract's money in the one vocabulary (``ScheduleAmounts``), from ``tranche_rows``; one query."""
+    amounts = {}
+    for contract in contracts:
+        amounts[contract.pk] = ScheduleAmounts()
+        amounts[contract.pk].add_contract(cap_total=contract.cap_total)
+    today = timezone.localdate()
+    if ids := list(amounts):
+        for row in tranche_rows(tranches=Tranche.objects.filter(contract_id__in=ids)):
+            amounts[row.contract_id].add_tranche(
+                status=row.status, total=row.total, paid=row.paid, overdue=row.overdue(today)
+            )
+    return amounts
+
+
+#: Why verified units are held back: a cap's reason (``CapReason``), or one of these.
+THRESHOLD = "threshold_not_met"
+OUTSIDE_PERIOD = "outside_contract_period"
+_UNIT_LIMITS = {CapReason.MAX_UNITS_PER_WORKER, CapReason.CAP_UNITS}
+#: Each reason for holding units back, in words.
+HELD_BACK_REASONS: dict[str, Any] = {
+    THRESHOLD: _("Threshold not met: waiting for it"),
+    CapReason.MAX_UNITS_PER_WORKER.value: _("The worker already has the most units this metric pays"),
+    CapReason.CAP_UNITS.value: _("The metric's unit cap is reached"),
+    CapReason.CAP_AMOUNT.value: _("The metric's amount cap is reached"),
+    CapReason.CAP_TOTAL.value: _("The contract's total cap is reached"),
+    OUTSIDE_PERIOD: _("Verified outside the contract's period: never payable"),
+}
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """Verified units of one metric the terms do not pay (in full), for one reason, and what they would pay.
+
+    ``reason``: a ``CapReason`` (the unit is in the schedule, paid less or nothing), ``THRESHOLD`` (not in the
+    schedule until the metric's threshold holds) or ``OUTSIDE_PERIOD`` (verified outside the contract's
+    period: never payable). ``tranche_id``: where the units are, or wait (the earliest open tranche).
+    """
+
+    metric: str
+    reason: str
+    units: int
+    amount: Decimal
+    tranche_id: int | None = None
+
+
+def held_back(
+    *,
+    contract: RbfContract,
+    metrics: Iterable[OutcomeMetric],
+    summary: Iterable[dict[str, Any]],
+    counts: dict[int, dict[str, int]],
+    waiting_tranche_id: int | None,
+) -> list[HeldBack]:
+    """Every verified unit held back, by metric and reason, from what the contract page already read.
+
+    ``summary`` is ``schedule_summary``'s rows (their metric codes under ``metric``), ``counts``
+    ``claim_counts_by_metric``'s. Units held by a threshold have no line yet: they are priced at the units
+    that would come next, as the rules would count them (tiers included).
+    """
+    codes = {metric.pk: metric for metric in metrics}
+    held: dict[tuple[str, str, int | None], list[Any]] = {}
+    counted: defaultdict[int, int] = defaultdict(int)
+    for row in summary:
+        if row["kind"] != LineKind.PAYMENT:
+            continue
+        if row["reason"] not in _UNIT_LIMITS:
+            counted[row["metric_id"]] += row["lines"]
+        if row["reason"] and row["capped"]:
+            code = codes[row["metric_id"]].code if row["metric_id"] in codes else "?"
+            entry = held.setdefault((code, row["reason"], row["tranche_id"]), [0, Decimal(0)])
+            entry[0] += row["lines"]
+            entry[1] += row["capped"]
+    result = [
+        HeldBack(metric=code, reason=reason, units=units, amount=amount, tranche_id=tranche_id)
+        for (code, reason, tranche_id), (units, amount) in held.items()
+    ]
+    for metric in codes.values():
+        count = counts.get(metric.pk, {})
+        outside = count.get("outside_period", 0)
+        waiting = count.get("unscheduled", 0) - outside
+        try:
+            terms = metric.as_terms()
+        except payments.TermsError:
+            continue
+        if outside:
+            price = quantize(terms.unit_price(counted[metric.pk] + 1), contract.currency)
+            result.append(HeldBack(metric=metric.code, reason=OUTSIDE_PERIOD, units=outside, amount=price * outside))
+        if waiting > 0 and threshold_holds_back(metric=metric, counts=counts):
+            first = counted[metric.pk] + 1
+            amount = sum(
+                (quantize(terms.unit_price(unit), contract.currency) for unit in range(first, first + waiting)),
+                Decimal(0),
+            )
+            result.append(
+                HeldBack(
+                    metric=metric.code, reason=THRESHOLD, units=waiting, amount=amount, tranche_id=waiting_tranche_id
+                )
+            )
+    return sorted(result, key=lambda item: (item.metric, item.reason, item.tranche_id or 0))
+
+
+def threshold_holds_back(*, metric: OutcomeMetric, counts: dict[int, dict[str, int]]) -> bool:
+    """Whether ``metric``'s threshold stops its verified units now: its verified units (in the contract's
+    period) over its denominator's are below the rate, or the denominator has none."""
+    if metric.threshold_rate is None or not metric.denominator_metric_id:
+        return False
+    own, of_denominator = counts.get(metric.pk, {}), counts.get(metric.denominator_metric_id, {})
+    numerator = own.get("verified", 0) - own.get("outside_period", 0)
+    denominator = of_denominator.get("verified", 0) - of_denominator.get("outside_period", 0)
+    return not denominator or Decimal(numerator) / Decimal(denominator) < metric.threshold_rate
 
 
 def contract_terms(*, contract: RbfContract) -> payments.Terms:
@@ -137,13 +422,12 @@ def verified_claims(*, contract: RbfContract) -> list[payments.Claim]:
 def contracts_with_amounts(*, contracts: QuerySet[RbfContract]) -> QuerySet[RbfContract]:
     """``contracts`` annotated, each in one query, with what its schedule holds and its next open tranche.
 
-    As the scorecard and the overview count them: ``verified``, every line of the schedule (adjustments
-    included); ``due``, the lines of open tranches; ``approved``, those of approved or paid tranches;
-    ``paid``, the disbursements. ``next_tranche_id`` / ``_code`` / ``_due`` / ``_end``: the earliest open
-    tranche, or ``None``.
+    For sorting and filtering the list: ``verified``, ``due`` and ``paid`` as the money vocabulary
+    (``ScheduleAmounts``) defines them; the figures a page shows come from ``contract_amounts``.
+    ``next_tranche_id`` / ``_code`` / ``_due`` /
+    ``_end``: the earliest open tranche, or ``None``.
     """
     lines = PaymentLine.objects.filter(tranche__contract=OuterRef("pk")).order_by().values("tranche__contract")
-    paid = Disbursement.objects.filter(tranche__contract=OuterRef("pk")).order_by().values("tranche__contract")
     next_open = Tranche.objects.filter(contract=OuterRef("pk"), status=TrancheStatus.OPEN).order_by("start_date")
     zero = Value(Decimal(0), output_field=MoneyField())
     return contracts.annotate(
@@ -151,10 +435,7 @@ def contracts_with_amounts(*, contracts: QuerySet[RbfContract]) -> QuerySet[RbfC
         due=Coalesce(
             Subquery(lines.filter(tranche__status=TrancheStatus.OPEN).annotate(s=Sum("amount")).values("s")), zero
         ),
-        approved=Coalesce(
-            Subquery(lines.exclude(tranche__status=TrancheStatus.OPEN).annotate(s=Sum("amount")).values("s")), zero
-        ),
-        paid=Coalesce(Subquery(paid.annotate(s=Sum("amount")).values("s")), zero),
+        paid=paid_of(contract=OuterRef("pk")),
         next_tranche_id=Subquery(next_open.values("pk")[:1]),
         next_tranche_code=Subquery(next_open.values("code")[:1]),
         next_tranche_due=Subquery(next_open.values("due_date")[:1]),
@@ -189,6 +470,28 @@ def schedule_summary(*, contract: RbfContract) -> list[dict[str, Any]]:
             first_verified_on=Min("verified_on"),
         )
         .order_by("tranche_id", "metric_id", "-kind", "reason")
+    )
+
+
+def contract_held_back(*, contract: RbfContract) -> list[HeldBack]:
+    """``held_back`` for a contract read on its own (the API's schedule): four queries."""
+    metrics = list(OutcomeMetric.objects.filter(contract=contract).select_related("denominator_metric"))
+    codes = {metric.pk: metric.code for metric in metrics}
+    summary = schedule_summary(contract=contract)
+    for row in summary:
+        row["metric"] = codes.get(row["metric_id"], "?")
+    waiting = (
+        Tranche.objects.filter(contract=contract, status=TrancheStatus.OPEN)
+        .order_by("start_date")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return held_back(
+        contract=contract,
+        metrics=metrics,
+        summary=summary,
+        counts=claim_counts_by_metric(contract=contract),
+        waiting_tranche_id=waiting,
     )
 
 
@@ -274,6 +577,48 @@ def schedule_csv_rows(*, contract: RbfContract, with_workers: bool) -> Iterator[
     )
 
 
+def held_back_csv_rows(*, contract: RbfContract, with_workers: bool) -> Iterator[tuple[Any, ...]]:
+    """The verified claims the schedule holds no line for because a rule holds them back, as CSV rows shaped
+    like ``schedule_csv_rows``' (kind ``held_back``, amount 0, ``capped`` what the unit would pay, the reason
+    ``threshold_not_met`` or ``outside_contract_period``), in allocation order; the tranche is the one they
+    wait for (the earliest open one), none when they can never be paid."""
+    metrics = {m.pk: m for m in OutcomeMetric.objects.filter(contract=contract).select_related("denominator_metric")}
+    counts = claim_counts_by_metric(contract=contract)
+    counted: defaultdict[int, int] = defaultdict(int)
+    for row in schedule_summary(contract=contract):
+        if row["kind"] == LineKind.PAYMENT and row["reason"] not in _UNIT_LIMITS:
+            counted[row["metric_id"]] += row["lines"]
+    waiting = (
+        Tranche.objects.filter(contract=contract, status=TrancheStatus.OPEN)
+        .order_by("start_date")
+        .values_list("code", "start_date", "end_date", "due_date", "status")
+        .first()
+    ) or ("", None, None, None, "")
+    held = {pk for pk, metric in metrics.items() if threshold_holds_back(metric=metric, counts=counts)}
+    fields = ["metric_id", "metric__code", "id", "verified_on"]
+    if with_workers:
+        fields += ["worker_id", "worker__given_names", "worker__family_names"]
+    claims = (
+        OutcomeClaim.objects.filter(metric__contract=contract, status=ClaimStatus.VERIFIED)
+        .exclude(pk__in=PaymentLine.objects.filter(tranche__contract=contract).values("claim_id"))
+        .order_by("verified_on", "id")
+        .values_list(*fields)
+    )
+    for metric_id, code, claim_id, verified_on, *worker in claims.iterator(chunk_size=2000):
+        metric = metrics[metric_id]
+        outside = not contract.start_date <= verified_on <= contract.end_date
+        if not outside and metric_id not in held:
+            continue  # the next recompute schedules it: not held back
+        counted[metric_id] += 0 if outside else 1
+        try:
+            price = quantize(metric.as_terms().unit_price(max(counted[metric_id], 1)), contract.currency)
+        except payments.TermsError:
+            price = Decimal(0)
+        tranche = ("", None, None, None, "") if outside else waiting
+        reason = OUTSIDE_PERIOD if outside else THRESHOLD
+        yield (*tranche, code, claim_id, "held_back", verified_on, Decimal(0), price, reason, "", *worker)
+
+
 # --- The dashboard: the verification queue and the claims list ----------------------------------------
 
 QUEUE_PAGE_SIZE = 25
@@ -281,7 +626,8 @@ CLAIMS_PAGE_SIZE = 50
 #: The claims list's pseudo-status for claims an automatic rule sent to staff review.
 IN_REVIEW = "in_review"
 QUEUE_ORDER = ("-in_review", "claimed_at", "id")
-CLAIMS_ORDER = ("-achieved_on", "-id")
+#: The claims list's default order: the newest claim first (``financing.list_selectors.CLAIM_SORTING``).
+CLAIMS_ORDER = ("-claimed_at", "-id")
 #: Personal data a queue or list row never needs: not read, not decrypted.
 _WORKER_PRIVATE = ("worker__phone", "worker__identity_document_number", "worker__date_of_birth", "worker__email")
 
@@ -361,12 +707,12 @@ def queue_items(
         metric = claim.metric
         if claim.review is not None:
             review = claim.review
-            summary = review.get("reason") or "An automatic rule found evidence for and against."
+            summary = review.get("reason") or gettext("An automatic rule found evidence for and against.")
             facts = facts_in_words(review.get("facts") or {})
             reviewed_at = parse_datetime(review["decided_at"]) if review.get("decided_at") else None
         else:
-            verdict = decide(claim, live[claim.worker_id], today=today)
-            summary = _UNSETTLED.get(verdict.answer, "{reason}").format(reason=verdict.reason)
+            verdict = decide(claim, live[claim.worker_id], today=today, language=None)  # shown, not recorded
+            summary = str(_UNSETTLED.get(verdict.answer, "%(reason)s")) % {"reason": verdict.reason}
             facts = facts_in_words(verdict.facts)
             reviewed_at = None
         items.append(
@@ -376,9 +722,9 @@ def queue_items(
 
 
 _UNSETTLED = {
-    "verify": "The evidence on file now meets the automatic rule: {reason} The rule has not run on it yet.",
-    "wait": "{reason} The automatic rule has not settled it.",
-    "review": "The evidence on file disagrees: {reason}",
+    "verify": _("The evidence on file now meets the automatic rule: %(reason)s The rule has not run on it yet."),
+    "wait": _("%(reason)s The automatic rule has not settled it."),
+    "review": _("The evidence on file disagrees: %(reason)s"),
 }
 
 
@@ -436,8 +782,8 @@ def claims_listed(
     recruiter_id: int | None = None,
     pilot_id: int | None = None,
 ) -> QuerySet:
-    """The claims ``user`` may see, filtered, newest outcome first: count them, and read a page of them
-    with ``claim_rows``.
+    """The claims ``user`` may see, filtered, the newest claim first: count them, and read a page of them
+    in the order asked with ``financing.list_selectors.claim_page``.
 
     ``status`` is a claim status or ``"in_review"`` (claimed, and sent to staff review by a rule);
     ``metric_code`` matches that metric in every contract; ``recruiter_id`` is a ``Recruiter`` id.
@@ -460,30 +806,36 @@ def claims_listed(
     return claims.order_by(*CLAIMS_ORDER)
 
 
-def claim_rows(*, claims: QuerySet, offset: int, limit: int) -> list[OutcomeClaim]:
-    """``limit`` of ``claims_listed``'s claims from ``offset``, with what a list row shows: one query."""
-    page = _page_of(claims, order=CLAIMS_ORDER, offset=offset, limit=limit)
-    return list(page.select_related("worker__recruiter__organisation", "metric__contract").defer(*_WORKER_PRIVATE))
-
-
 def metric_terms(metric: OutcomeMetric) -> str:
     """A metric's terms in words: ``USD 500.00 per unit, at most 1 per worker, up to 3 units``.
 
     Needs the metric's contract (and denominator, if any) loaded.
     """
-    if metric.price is not None:
-        parts = [f"{metric.price_display} per unit"]
-    else:
-        parts = [metric.price_display]
-    parts.append(f"at most {metric.max_units_per_worker} per worker")
+    most = metric.max_units_per_worker
+    # The price and the most per worker as one sentence, so that a language can order it as it needs.
+    parts = [
+        ngettext("%(price)s, at most %(n)s per worker", "%(price)s, at most %(n)s per worker", most)
+        % {"price": metric.price_display, "n": most}
+    ]
     if metric.cap_units is not None:
-        parts.append(f"up to {metric.cap_units:,} units")
+        parts.append(
+            ngettext("up to %(n)s units", "up to %(n)s units", metric.cap_units) % {"n": f"{metric.cap_units:,}"}
+        )
     if metric.cap_amount is not None:
-        parts.append(f"up to {format_money(metric.cap_amount, metric.contract.currency)}")
+        parts.append(
+            gettext("up to %(amount)s") % {"amount": format_money(metric.cap_amount, metric.contract.currency)}
+        )
     if metric.threshold_rate is not None and metric.denominator_metric_id:
         rate = f"{(metric.threshold_rate * 100).normalize():f} %"
-        parts.append(f"paid while verified units reach {rate} of {metric.denominator_metric.code}")
+        parts.append(
+            gettext("paid while verified units reach %(rate)s of %(metric)s")
+            % {"rate": rate, "metric": metric.denominator_metric.code}
+        )
     return ", ".join(parts)
+
+
+#: The facts a reversal by a fee finding records: read together, as one fee.
+_FEE_FINDING = frozenset({"fee_report", "category", "amount", "currency"})
 
 
 def facts_in_words(facts: dict[str, Any]) -> FactLines:
@@ -497,18 +849,37 @@ def facts_in_words(facts: dict[str, Any]) -> FactLines:
         lines.other.append(str(facts))
         return lines
     days = facts.get("retention_days") or facts.get("days")
+    if "fee_report" in facts and "category" in facts:  # a reversal by a fee finding (``fee_findings_apply``)
+        lines.facts_against.append(gettext("Fee reported after verification: %(fee)s") % {"fee": _fee(facts)})
+        facts = {key: value for key, value in facts.items() if key not in _FEE_FINDING}
     for key, value in facts.items():
         reader = _FACT_READERS.get(key)
         if reader is not None:
             reader(lines, value, days)
         elif isinstance(value, bool):
-            (lines.facts_for if value else lines.facts_against).append(f"{_label(key)}: {'yes' if value else 'no'}")
+            answer = gettext("yes") if value else gettext("no")
+            (lines.facts_for if value else lines.facts_against).append(_named(key, answer))
         elif value not in (None, "", [], {}):
-            lines.other.append(f"{_label(key)}: {_plain(value)}")
+            lines.other.append(_named(key, _plain(value)))
     return lines
 
 
+def _named(key: str, value: str) -> str:
+    """``Site visit: 02 May 2026``: a fact without a reader, under its name."""
+    return gettext("%(name)s: %(value)s") % {"name": _label(key), "value": value}
+
+
+#: The names of the facts the automatic rules record that have no reader of their own.
+_FACT_NAMES = {
+    "payee_only": _("Payee only"),
+    "supported_by_the_payee": _("Supported by the payee"),
+    "waiting_for": _("Waiting for"),
+}
+
+
 def _label(key: str) -> str:
+    if key in _FACT_NAMES:
+        return str(_FACT_NAMES[key])
     return key.replace("_", " ").strip().capitalize()
 
 
@@ -521,9 +892,9 @@ def _plain(value: Any) -> str:
 
 
 def _day(value: Any) -> str:
-    """An ISO date as ``06 Apr 2026`` (the pages' ``d M Y``); anything else as it is."""
+    """An ISO date as ``06 Apr 2026`` (the pages' ``d M Y``, ``06 abr 2026`` in Spanish); anything else as it is."""
     try:
-        return datetime.date.fromisoformat(str(value)).strftime("%d %b %Y")
+        return day_words(datetime.date.fromisoformat(str(value)))
     except ValueError:
         return str(value)
 
@@ -532,7 +903,7 @@ def _fee(fee: Any) -> str:
     if not isinstance(fee, dict):
         return str(fee)
     category = fee.get("category", "")
-    label = FeeCategory(category).label if category in FeeCategory.values else _label(str(category))
+    label = str(FeeCategory(category).label) if category in FeeCategory.values else _label(str(category))
     try:
         amount = format_money(Decimal(str(fee.get("amount"))), str(fee.get("currency", "")))
     except InvalidOperation:
@@ -543,39 +914,53 @@ def _fee(fee: Any) -> str:
 def _read_started(lines: FactLines, value: Any, days: Any) -> None:
     started = value if isinstance(value, list) else [value] if value else []
     for day in started:
-        lines.facts_for.append(f"Employment started on {_day(day)}")
+        lines.facts_for.append(gettext("Employment started on %(day)s") % {"day": _day(day)})
     if not started:
-        lines.facts_against.append("No employment has started")
+        lines.facts_against.append(gettext("No employment has started"))
 
 
 def _read_attestation(lines: FactLines, value: Any, days: Any) -> None:
     if value:
-        lines.facts_for.append("Employer attestation on file")
+        lines.facts_for.append(gettext("Employer attestation on file"))
     else:
-        lines.facts_against.append("No employer attestation on file")
+        lines.facts_against.append(gettext("No employer attestation on file"))
+
+
+def _separation(code: Any) -> str:
+    """`` (resigned)``: a separation reason in words, after a date; empty for none."""
+    if not code:
+        return ""
+    words = SeparationReason(code).label if code in SeparationReason.values else _label(str(code))
+    return f" ({str(words).lower()})"
 
 
 def _read_employments(lines: FactLines, value: Any, days: Any) -> None:
     if not value:
-        lines.facts_against.append("No employment recorded")
+        lines.facts_against.append(gettext("No employment recorded"))
         return
     for job in value if isinstance(value, list) else [value]:
         if not isinstance(job, dict) or not job.get("start"):
-            lines.other.append(f"Employment: {_plain(job)}")
+            lines.other.append(gettext("Employment: %(job)s") % {"job": _plain(job)})
             continue
         start = datetime.date.fromisoformat(job["start"])
         end = datetime.date.fromisoformat(job["end"]) if job.get("end") else None
-        separation = f" ({_label(job['separation']).lower()})" if job.get("separation") else ""
-        if end is None:
-            day_n = f"; day {days} falls on {_day(start + datetime.timedelta(days=int(days)))}" if days else ""
-            lines.facts_for.append(f"Employed since {_day(start)}, no separation recorded{day_n}")
+        values = {"start": _day(start), "separation": _separation(job.get("separation")), "days": days}
+        if end is None and days:
+            values["day"] = _day(start + datetime.timedelta(days=int(days)))
+            words = gettext("Employed since %(start)s, no separation recorded; day %(days)s falls on %(day)s")
+            lines.facts_for.append(words % values)
+        elif end is None:
+            lines.facts_for.append(gettext("Employed since %(start)s, no separation recorded") % values)
         elif days and (end - start).days < int(days):
-            lines.facts_against.append(
-                f"Employment from {_day(start)} ended on {_day(end)}{separation}, "
-                f"after {(end - start).days} days of the {days} required"
+            values.update(end=_day(end), worked=(end - start).days)
+            words = gettext(
+                "Employment from %(start)s ended on %(end)s%(separation)s, "
+                "after %(worked)s days of the %(days)s required"
             )
+            lines.facts_against.append(words % values)
         else:
-            lines.facts_for.append(f"Employed from {_day(start)} to {_day(end)}{separation}")
+            values["end"] = _day(end)
+            lines.facts_for.append(gettext("Employed from %(start)s to %(end)s%(separation)s") % values)
 
 
 def _read_days(lines: FactLines, value: Any, days: Any) -> None:
@@ -585,67 +970,71 @@ def _read_days(lines: FactLines, value: Any, days: Any) -> None:
 def _read_surveys(lines: FactLines, value: Any, days: Any) -> None:
     answers = value if isinstance(value, list) else [value]
     if not value and value is not False:
-        lines.facts_against.append("No worker survey on file yet")
+        lines.facts_against.append(gettext("No worker survey on file yet"))
         return
     for paid in answers:
         if paid:
-            lines.facts_against.append("The worker's survey says a fee was paid")
+            lines.facts_against.append(gettext("The worker's survey says a fee was paid"))
         else:
-            lines.facts_for.append("The worker's survey reports no fee paid")
+            lines.facts_for.append(gettext("The worker's survey reports no fee paid"))
 
 
 def _read_fees(lines: FactLines, value: Any, days: Any) -> None:
     if not value:
-        lines.facts_for.append("No fee above zero reported for this worker")
+        lines.facts_for.append(gettext("No fee above zero reported for this worker"))
         return
     for fee in value if isinstance(value, list) else [value]:
-        lines.facts_against.append(f"Fee reported: {_fee(fee)}")
+        lines.facts_against.append(gettext("Fee reported: %(fee)s") % {"fee": _fee(fee)})
 
 
 def _read_fee_count(lines: FactLines, value: Any, days: Any) -> None:
     if not value:
-        lines.facts_for.append("No fee above zero reported for this worker")
+        lines.facts_for.append(gettext("No fee above zero reported for this worker"))
     else:
-        plural = "s" if value != 1 else ""
-        lines.facts_against.append(f"{value} fee report{plural} above zero for this worker")
+        words = ngettext(
+            "%(count)s fee report above zero for this worker",
+            "%(count)s fee reports above zero for this worker",
+            value if isinstance(value, int) else 2,
+        )
+        lines.facts_against.append(words % {"count": value})
 
 
 def _read_courses(lines: FactLines, value: Any, days: Any) -> None:
     if not value:
-        lines.facts_against.append("No course recorded")
+        lines.facts_against.append(gettext("No course recorded"))
         return
     qualifies = False
     for course in value if isinstance(value, list) else [value]:
         if not isinstance(course, dict):
-            lines.other.append(f"Course: {course}")
+            lines.other.append(gettext("Course: %(course)s") % {"course": course})
             continue
-        name = course.get("course") or "Course"
-        completed = course.get("completed_on")
-        if not completed:
-            lines.other.append(f"{name}: enrolled, not completed yet")
+        values = {"name": course.get("course") or gettext("Course"), "day": _day(course.get("completed_on"))}
+        if not course.get("completed_on"):
+            lines.other.append(gettext("%(name)s: enrolled, not completed yet") % values)
         elif course.get("passed") and course.get("certificate"):
             qualifies = True
-            lines.facts_for.append(f"{name}: completed on {_day(completed)}, passed, certificate on file")
+            lines.facts_for.append(gettext("%(name)s: completed on %(day)s, passed, certificate on file") % values)
         elif course.get("passed") is False:
-            lines.facts_against.append(f"{name}: completed on {_day(completed)}, not passed")
+            lines.facts_against.append(gettext("%(name)s: completed on %(day)s, not passed") % values)
         elif course.get("passed") is None:
-            lines.other.append(f"{name}: completed on {_day(completed)}, not assessed yet")
+            lines.other.append(gettext("%(name)s: completed on %(day)s, not assessed yet") % values)
         else:
-            lines.facts_against.append(f"{name}: completed on {_day(completed)} and passed, no certificate on file")
+            words = gettext("%(name)s: completed on %(day)s and passed, no certificate on file")
+            lines.facts_against.append(words % values)
     if not qualifies:
-        lines.facts_against.append("No course completed, passed and certified yet")
+        lines.facts_against.append(gettext("No course completed, passed and certified yet"))
 
 
 def _read_course(lines: FactLines, value: Any, days: Any) -> None:
-    lines.other.append(f"Course: {value}")
+    lines.other.append(gettext("Course: %(course)s") % {"course": value})
 
 
 def _read_level(lines: FactLines, value: Any, days: Any) -> None:
-    lines.other.append(f"Level: {value}")
+    lines.other.append(gettext("Level: %(level)s") % {"level": value})
 
 
 def _read_evidence(lines: FactLines, value: Any, days: Any) -> None:
-    lines.other.append(f"Relies on evidence #{value}")
+    lines.other.append(gettext("Relies on evidence #%(id)s") % {"id": value})
 
 
 def _read_given(side: str) -> Callable[[FactLines, Any, Any], None]:

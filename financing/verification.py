@@ -30,6 +30,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from financing.models import MetricKind, OutcomeClaim
 from pilots.stages import Stage
 from workers.models import (
@@ -47,20 +51,20 @@ from workers.models import (
 NEVER_DEPLOYED = {Stage.WITHDRAWN, Stage.NOT_SELECTED, Stage.VISA_DENIED}
 
 #: How each source is named in what a rule says it waits for.
-SOURCE_WORDS: dict[str, str] = {
-    Source.EMPLOYER: "the employer (an attestation or payroll)",
-    Source.WORKER: "the worker's own answer",
-    Source.STAFF: "program staff",
-    Source.VERIFIER: "an independent verifier",
-    Source.RECRUITER: "the recruiter's declaration",
-    Source.TRAINING_PROVIDER: "the training provider's result",
-    Source.PARTNER: "a partner organisation",
+SOURCE_WORDS: dict[str, Any] = {
+    Source.EMPLOYER: gettext_lazy("the employer (an attestation or payroll)"),
+    Source.WORKER: gettext_lazy("the worker's own answer"),
+    Source.STAFF: gettext_lazy("program staff"),
+    Source.VERIFIER: gettext_lazy("an independent verifier"),
+    Source.RECRUITER: gettext_lazy("the recruiter's declaration"),
+    Source.TRAINING_PROVIDER: gettext_lazy("the training provider's result"),
+    Source.PARTNER: gettext_lazy("a partner organisation"),
 }
 #: For ``ZERO_FEE``, what each of the three voices is.
-ZERO_FEE_WORDS: dict[str, str] = {
-    Source.RECRUITER: "the recruiter's declaration that no fee was charged",
-    Source.WORKER: "the worker's own answer about fees",
-    Source.EMPLOYER: "the employer's payroll",
+ZERO_FEE_WORDS: dict[str, Any] = {
+    Source.RECRUITER: gettext_lazy("the recruiter's declaration that no fee was charged"),
+    Source.WORKER: gettext_lazy("the worker's own answer about fees"),
+    Source.EMPLOYER: gettext_lazy("the employer's payroll"),
 }
 #: Sources that speak for the worker: the worker's own link, or a survey taken by staff or a verifier.
 WORKER_VOICES = frozenset({Source.WORKER, Source.STAFF, Source.VERIFIER})
@@ -89,7 +93,7 @@ class Supplied:
     organisation_id: int | None = None
 
     def label(self) -> str:
-        return Source(self.source).label if self.source in Source.values else self.source
+        return str(Source(self.source).label) if self.source in Source.values else self.source
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ class Outcome:
         return by.organisation_id is not None and by.organisation_id == self.payee_id
 
     def wanted(self) -> str:
-        names = [SOURCE_WORDS.get(source, source) for source in self.sources]
+        names = [str(SOURCE_WORDS.get(source, source)) for source in self.sources]
         return _either(names)
 
 
@@ -193,7 +197,12 @@ def listed(names: list[str], last: str) -> str:
     """``a, b and c`` (``last`` is ``"and"``) or ``a, b or c``: the names as a sentence lists them."""
     if len(names) <= 1:
         return "".join(names)
-    return f"{', '.join(names[:-1])} {last} {names[-1]}"
+    values = {"names": ", ".join(names[:-1]), "last": names[-1]}
+    if last == "and":
+        return _("%(names)s and %(last)s") % values
+    if last == "or":
+        return _("%(names)s or %(last)s") % values
+    return f"{values['names']} {last} {values['last']}"
 
 
 def _either(names: list[str]) -> str:
@@ -205,7 +214,8 @@ def _all(names: list[str]) -> str:
 
 
 def _day(day: datetime.date) -> str:
-    return day.strftime("%d %b %Y")
+    """A day as the pages write it (``02 Dec 2026``, ``02 dic 2026`` in Spanish): the ``day`` filter's format."""
+    return formats.date_format(day, "d M Y")
 
 
 def _facts(for_: list[str], against: list[str], **more: Any) -> dict[str, Any]:
@@ -219,9 +229,15 @@ def _period_problem(outcome: Outcome) -> str | None:
     if day is None:
         return None
     if outcome.period_start and day < outcome.period_start:
-        return f"The claimed date {_day(day)} is before the contract's period (from {_day(outcome.period_start)})."
+        return _("The claimed date %(day)s is before the contract's period (from %(start)s).") % {
+            "day": _day(day),
+            "start": _day(outcome.period_start),
+        }
     if outcome.period_end and day > outcome.period_end:
-        return f"The claimed date {_day(day)} is after the contract's period (to {_day(outcome.period_end)})."
+        return _("The claimed date %(day)s is after the contract's period (to %(end)s).") % {
+            "day": _day(day),
+            "end": _day(outcome.period_end),
+        }
     return None
 
 
@@ -262,38 +278,51 @@ def _confirmations(
         if document.kind in EMPLOYMENT_EVIDENCE:
             covered = document.date("period_end") or document.date("employed_on") or document.on
             if covered >= from_day:
-                name = "Payroll" if document.kind == EvidenceKind.PAYROLL_RECORD else "Employer attestation"
-                note(document.by, f"{name} from {document.by.label().lower()}, {_day(covered)}")
+                values = {"who": document.by.label().lower(), "day": _day(covered)}
+                if document.kind == EvidenceKind.PAYROLL_RECORD:
+                    note(document.by, _("Payroll from %(who)s, %(day)s") % values)
+                else:
+                    note(document.by, _("Employer attestation from %(who)s, %(day)s") % values)
         elif document.data.get("working") is True and document.on >= from_day:
-            note(document.by, f"Still working, says {document.by.label().lower()} on {_day(document.on)}")
+            values = {"who": document.by.label().lower(), "day": _day(document.on)}
+            note(document.by, _("Still working, says %(who)s on %(day)s") % values)
     if job.end is not None and job.end >= from_day:
-        note(job.by, f"Employment recorded until {_day(job.end)} by {job.by.label().lower()}")
+        values = {"day": _day(job.end), "who": job.by.label().lower()}
+        note(job.by, _("Employment recorded until %(day)s by %(who)s") % values)
     elif from_day == job.start:
-        note(job.by, f"Employment recorded by {job.by.label().lower()}")
+        note(job.by, _("Employment recorded by %(who)s") % {"who": job.by.label().lower()})
     return counted, payee
 
 
 def _separation_before(facts: WorkerFacts, job: Job, following: Job | None, day: datetime.date) -> str | None:
     """A source reporting that ``job`` ended before ``day``, in words; ``None`` when none does."""
     if job.end is not None and job.end < day:
-        return f"The employment ended on {_day(job.end)} ({job.separation_reason or 'no reason given'})"
+        return _("The employment ended on %(day)s (%(reason)s)") % {
+            "day": _day(job.end),
+            "reason": job.separation_reason or _("no reason given"),
+        }
     for document in facts.documents:
         if not _about(document, job, following):
             continue
         separated = document.date("separated_on")
         if separated is not None and separated < day:
-            return f"{document.by.label()} reports a separation on {_day(separated)}"
+            return _("%(who)s reports a separation on %(day)s") % {"who": document.by.label(), "day": _day(separated)}
         if document.data.get("working") is False and document.on < day:
-            return f"{document.by.label()} says on {_day(document.on)} the worker no longer works there"
+            return _("%(who)s says on %(day)s the worker no longer works there") % {
+                "who": document.by.label(),
+                "day": _day(document.on),
+            }
     return None
 
 
 def _waiting_for_independent(counted: list[str], payee: list[str], outcome: Outcome, what: str) -> Verdict:
+    values = {"what": what, "wanted": outcome.wanted()}
     if payee:
-        reason = f"Needs an independent source: {what} is supported only by the payee. Waiting for {outcome.wanted()}."
+        reason = _("Needs an independent source: %(what)s is supported only by the payee. Waiting for %(wanted)s.")
     else:
-        reason = f"Waiting for {outcome.wanted()} to confirm {what}."
-    against = [f"No source independent of the payee has confirmed {what} yet"]
+        reason = _("Waiting for %(wanted)s to confirm %(what)s.")
+    reason %= values
+    against = [_("No source independent of the payee has confirmed %(what)s yet") % values]
     return Verdict(Answer.WAIT, reason, _facts(counted, against, supported_by_the_payee=payee))
 
 
@@ -302,18 +331,26 @@ def placed(facts: WorkerFacts, *, outcome: Outcome, today: datetime.date) -> Ver
     job, following = _job(facts, outcome, today)
     if job is None:
         if facts.stage in NEVER_DEPLOYED:
-            return Verdict(Answer.REVIEW, f"No employment, and the journey ended at '{facts.stage}'.", _facts([], []))
-        which = "an employment" if outcome.unit == 1 else f"employment number {outcome.unit} (a new season)"
-        return Verdict(Answer.WAIT, f"Waiting for {which} to be on record.", _facts([], []))
-    started = f"Employment started on {_day(job.start)}"
+            reason = _("No employment, and the journey ended at '%(stage)s'.") % {"stage": facts.stage}
+            return Verdict(Answer.REVIEW, reason, _facts([], []))
+        if outcome.unit == 1:
+            reason = _("Waiting for an employment to be on record.")
+        else:
+            reason = _("Waiting for employment number %(unit)s (a new season) to be on record.") % {
+                "unit": outcome.unit
+            }
+        return Verdict(Answer.WAIT, reason, _facts([], []))
+    started = _("Employment started on %(day)s") % {"day": _day(job.start)}
     if facts.stage in NEVER_DEPLOYED:
         return Verdict(
             Answer.REVIEW,
-            f"An employment is recorded, but the journey ended at '{facts.stage}'.",
+            _("An employment is recorded, but the journey ended at '%(stage)s'.") % {"stage": facts.stage},
             _facts([started], []),
         )
     if outcome.achieved_on is not None and outcome.achieved_on != job.start:
-        against = f"The claim is dated {_day(outcome.achieved_on)}, not the day the employment started"
+        against = _("The claim is dated %(day)s, not the day the employment started") % {
+            "day": _day(outcome.achieved_on)
+        }
         return Verdict(Answer.REVIEW, against + ".", _facts([started], [against]))
     problem = _period_problem(outcome)
     if problem:
@@ -322,10 +359,10 @@ def placed(facts: WorkerFacts, *, outcome: Outcome, today: datetime.date) -> Ver
     if counted:
         return Verdict(
             Answer.VERIFY,
-            f"Employment started on {_day(job.start)}, confirmed independently.",
+            _("Employment started on %(day)s, confirmed independently.") % {"day": _day(job.start)},
             _facts([started, *counted], [], payee_only=payee),
         )
-    return _waiting_for_independent([started], payee, outcome, "the employment")
+    return _waiting_for_independent([started], payee, outcome, _("the employment"))
 
 
 def retained(facts: WorkerFacts, *, outcome: Outcome, today: datetime.date) -> Verdict:
@@ -334,18 +371,25 @@ def retained(facts: WorkerFacts, *, outcome: Outcome, today: datetime.date) -> V
     days = outcome.retention_days or 0
     job, following = _job(facts, outcome, today)
     if job is None:
-        return Verdict(Answer.WAIT, "No employment for this unit has started yet.", _facts([], []))
+        return Verdict(Answer.WAIT, _("No employment for this unit has started yet."), _facts([], []))
     day_n = job.start + datetime.timedelta(days=days)
-    started = f"Employment started on {_day(job.start)}; day {days} is {_day(day_n)}"
+    started = _("Employment started on %(start)s; day %(days)s is %(day)s") % {
+        "start": _day(job.start),
+        "days": days,
+        "day": _day(day_n),
+    }
     separated = _separation_before(facts, job, following, day_n)
     if separated:
-        return Verdict(Answer.REVIEW, f"{separated}, before day {days}.", _facts([started], [separated]))
+        reason = _("%(separation)s, before day %(days)s.") % {"separation": separated, "days": days}
+        return Verdict(Answer.REVIEW, reason, _facts([started], [separated]))
     if day_n > today:
-        return Verdict(
-            Answer.WAIT, f"Day {days} of the employment is not reached yet ({_day(day_n)}).", _facts([started], [])
-        )
+        reason = _("Day %(days)s of the employment is not reached yet (%(day)s).") % {"days": days, "day": _day(day_n)}
+        return Verdict(Answer.WAIT, reason, _facts([started], []))
     if outcome.achieved_on is not None and outcome.achieved_on != day_n:
-        against = f"The claim is dated {_day(outcome.achieved_on)}, not day {days} of the employment"
+        against = _("The claim is dated %(day)s, not day %(days)s of the employment") % {
+            "day": _day(outcome.achieved_on),
+            "days": days,
+        }
         return Verdict(Answer.REVIEW, against + ".", _facts([started], [against]))
     problem = _period_problem(outcome)
     if problem:
@@ -354,18 +398,20 @@ def retained(facts: WorkerFacts, *, outcome: Outcome, today: datetime.date) -> V
     if counted:
         return Verdict(
             Answer.VERIFY,
-            f"Employed {days} days from {_day(job.start)}, confirmed on or after day {days}.",
+            _("Employed %(days)s days from %(start)s, confirmed on or after day %(days)s.")
+            % {"days": days, "start": _day(job.start)},
             _facts([started, *counted], [], payee_only=payee),
         )
-    return _waiting_for_independent([started], payee, outcome, f"employment on day {days}")
+    return _waiting_for_independent([started], payee, outcome, _("employment on day %(days)s") % {"days": days})
 
 
 def _payroll_fee(document: Document) -> str | None:
     """A deduction of a payroll that recovers a recruitment fee or related cost, in words; ``None`` if none."""
     for deduction in document.data.get("deductions") or []:
         if isinstance(deduction, dict) and deduction.get("purpose") in FeeCategory.values:
-            label = FeeCategory(deduction["purpose"]).label
-            return f"The payroll deducts {deduction.get('amount', '')} for {label.lower()}".replace("  ", " ")
+            label = str(FeeCategory(deduction["purpose"]).label)
+            words = _("The payroll deducts %(amount)s for %(category)s")
+            return (words % {"amount": deduction.get("amount", ""), "category": label.lower()}).replace("  ", " ")
     return None
 
 
@@ -375,22 +421,23 @@ def zero_fee(facts: WorkerFacts, *, outcome: Outcome, today: datetime.date) -> V
     job, following = _job(facts, outcome, today)
     for_: list[str] = []
     against = [
-        f"Fee reported: {FeeCategory(fee.category).label if fee.category in FeeCategory.values else fee.category}"
+        _("Fee reported: %(category)s")
+        % {"category": FeeCategory(fee.category).label if fee.category in FeeCategory.values else fee.category}
         for fee in facts.fees_paid
     ]
     heard: set[str] = set()
     if facts.declared_no_fee:
         heard.add(Source.RECRUITER)
-        for_.append("The recruiter declared no fee was charged")
+        for_.append(_("The recruiter declared no fee was charged"))
     for document in facts.documents:
         if document.kind == EvidenceKind.WORKER_SURVEY and isinstance(document.data.get("fee_paid"), bool):
             if document.by.source not in WORKER_VOICES:
                 continue  # a survey the payee wrote is not the worker's answer
             if document.data["fee_paid"]:
-                against.append(f"The worker says a fee was paid ({_day(document.on)})")
+                against.append(_("The worker says a fee was paid (%(day)s)") % {"day": _day(document.on)})
             else:
                 heard.add(Source.WORKER)
-                for_.append(f"The worker says no fee was paid ({_day(document.on)})")
+                for_.append(_("The worker says no fee was paid (%(day)s)") % {"day": _day(document.on)})
         elif document.kind == EvidenceKind.PAYROLL_RECORD and document.by.source == Source.EMPLOYER:
             if outcome.by_payee(document.by) or (job is not None and not _about(document, job, following)):
                 continue
@@ -399,26 +446,34 @@ def zero_fee(facts: WorkerFacts, *, outcome: Outcome, today: datetime.date) -> V
                 against.append(fee)
             else:
                 heard.add(Source.EMPLOYER)
-                for_.append(f"The employer's payroll shows no deduction for a fee ({_day(document.on)})")
+                for_.append(
+                    _("The employer's payroll shows no deduction for a fee (%(day)s)") % {"day": _day(document.on)}
+                )
     if against:
-        return Verdict(Answer.REVIEW, "A source reports a fee: the outcome is not payable.", _facts(for_, against))
+        reason = _("A source reports a fee: the outcome is not payable.")
+        return Verdict(Answer.REVIEW, reason, _facts(for_, against))
     missing = [source for source in outcome.sources if source in ZERO_FEE_WORDS and source not in heard]
-    words = _all([ZERO_FEE_WORDS[source] for source in missing])
+    words = _all([str(ZERO_FEE_WORDS[source]) for source in missing])
     if job is None:
-        reason = "Waiting for the employment this outcome is about to be on record"
-        reason += f", and for {words}." if missing else "."
+        if missing:
+            reason = _("Waiting for the employment this outcome is about to be on record, and for %(words)s.") % {
+                "words": words
+            }
+        else:
+            reason = _("Waiting for the employment this outcome is about to be on record.")
         return Verdict(Answer.WAIT, reason, _facts(for_, [], waiting_for=words))
     if outcome.achieved_on is not None and outcome.achieved_on != job.start:
-        wrong = (
-            f"The claim is dated {_day(outcome.achieved_on)}, not the day the employment started ({_day(job.start)})"
-        )
+        wrong = _("The claim is dated %(day)s, not the day the employment started (%(start)s)") % {
+            "day": _day(outcome.achieved_on),
+            "start": _day(job.start),
+        }
         return Verdict(Answer.REVIEW, wrong + ".", _facts(for_, [wrong]))
     problem = _period_problem(outcome)
     if problem:
         return Verdict(Answer.REVIEW, problem, _facts(for_, [problem]))
     if missing:
-        return Verdict(Answer.WAIT, f"Waiting for {words}.", _facts(for_, [], waiting_for=words))
-    return Verdict(Answer.VERIFY, "Every source agrees that no fee was paid.", _facts(for_, []))
+        return Verdict(Answer.WAIT, _("Waiting for %(words)s.") % {"words": words}, _facts(for_, [], waiting_for=words))
+    return Verdict(Answer.VERIFY, _("Every source agrees that no fee was paid."), _facts(for_, []))
 
 
 def trained(facts: WorkerFacts, *, outcome: Outcome, today: datetime.date) -> Verdict:
@@ -428,36 +483,42 @@ def trained(facts: WorkerFacts, *, outcome: Outcome, today: datetime.date) -> Ve
     passed = sorted((c for c in done if c.passed), key=lambda c: c.completed_on)
     if len(passed) < outcome.unit:
         if done and all(c.passed is False for c in done):
-            return Verdict(Answer.REVIEW, "The course was completed but not passed.", _facts([], ["Not passed"]))
-        return Verdict(Answer.WAIT, "Waiting for the course to be completed and assessed.", _facts([], []))
+            reason = _("The course was completed but not passed.")
+            return Verdict(Answer.REVIEW, reason, _facts([], [_("Not passed")]))
+        return Verdict(Answer.WAIT, _("Waiting for the course to be completed and assessed."), _facts([], []))
     course = passed[outcome.unit - 1]
-    shown = f"{course.course}: passed, completed on {_day(course.completed_on)}"
+    shown = _("%(course)s: passed, completed on %(day)s") % {"course": course.course, "day": _day(course.completed_on)}
     if outcome.achieved_on is not None and outcome.achieved_on != course.completed_on:
-        wrong = f"The claim is dated {_day(outcome.achieved_on)}, not the day the course was completed"
+        wrong = _("The claim is dated %(day)s, not the day the course was completed") % {
+            "day": _day(outcome.achieved_on)
+        }
         return Verdict(Answer.REVIEW, wrong + ".", _facts([shown], [wrong]))
     problem = _period_problem(outcome)
     if problem:
         return Verdict(Answer.REVIEW, problem, _facts([shown], [problem]))
     counted: list[str] = []
     payee: list[str] = []
-    for by, words in ((course.result_by, "The result"), (course.certificate_by, "The certificate")):
+    for by, words in (
+        (course.result_by, gettext_lazy("The result from %(who)s")),
+        (course.certificate_by, gettext_lazy("The certificate from %(who)s")),
+    ):
         if by is None:
             continue
         if outcome.counts(by):
-            counted.append(f"{words} from {by.label().lower()}")
+            counted.append(str(words) % {"who": by.label().lower()})
         elif outcome.by_payee(by):
-            payee.append(f"{words} from {by.label().lower()}")
+            payee.append(str(words) % {"who": by.label().lower()})
     if counted:
         return Verdict(
             Answer.VERIFY,
-            "The course was passed, the result confirmed independently.",
+            _("The course was passed, the result confirmed independently."),
             _facts([shown, *counted], [], payee_only=payee),
         )
-    return _waiting_for_independent([shown], payee, outcome, "the result")
+    return _waiting_for_independent([shown], payee, outcome, _("the result"))
 
 
 def manual(facts: WorkerFacts, *, outcome: Outcome, today: datetime.date) -> Verdict:
-    return Verdict(Answer.WAIT, "This metric is verified by staff only.")
+    return Verdict(Answer.WAIT, _("This metric is verified by staff only."))
 
 
 Rule = Callable[..., Verdict]
@@ -470,9 +531,23 @@ RULES: dict[str, Rule] = {
 }
 
 
-def decide(claim: OutcomeClaim, facts: WorkerFacts, *, today: datetime.date) -> Verdict:
-    """The rule of the claim's metric, on the worker's facts; needs the metric and its contract loaded."""
-    return RULES[claim.metric.kind](facts, outcome=outcome_of(claim), today=today)
+#: The language of the words a verdict is recorded in (``Verification.reason`` and ``facts`` are kept as written).
+RECORDED_IN = "en"
+
+
+def decide(
+    claim: OutcomeClaim, facts: WorkerFacts, *, today: datetime.date, language: str | None = RECORDED_IN
+) -> Verdict:
+    """The rule of the claim's metric, on the worker's facts; needs the metric and its contract loaded.
+
+    The verdict's words are in ``language``: English by default, as a verification records them whoever ran
+    the rules; ``None`` for the active language, for a page that shows a verdict without recording it.
+    """
+    rule = RULES[claim.metric.kind]
+    if language is None:
+        return rule(facts, outcome=outcome_of(claim), today=today)
+    with translation.override(language):
+        return rule(facts, outcome=outcome_of(claim), today=today)
 
 
 def worker_facts(*, worker_ids: Iterable[int], today: datetime.date) -> dict[int, WorkerFacts]:

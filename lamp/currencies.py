@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
+from django.utils.formats import number_format
+
 
 @dataclass(frozen=True)
 class Currency:
@@ -93,9 +95,15 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(get_currency(currency).quantum, rounding=ROUND_HALF_UP)
 
 
-def format_money(amount: Decimal | None, currency: str) -> str:
-    """``Decimal("1500") , "USD"`` -> ``"USD 1,500.00"``; the display form used in admin and pages."""
+def format_money(amount: Decimal | None, currency: str, *, signed: bool = False) -> str:
+    """``Decimal("1500"), "USD"`` -> ``"USD 1,500.00"``: the one display form of money, in admin, pages, emails.
+
+    The digits follow the active language (``USD 1.500,00`` in Spanish); a negative amount reads
+    ``-USD 7,450.00`` and, ``signed``, a positive one ``+USD 50.00``. No amount is ``—``.
+    """
     if amount is None:
         return "—"
     exponent = get_currency(currency).exponent if currency in CURRENCIES else 2
-    return f"{currency} {amount:,.{exponent}f}"
+    digits = number_format(abs(amount), decimal_pos=exponent, use_l10n=True, force_grouping=True)
+    sign = "-" if amount < 0 else ("+" if signed and amount > 0 else "")
+    return f"{sign}{currency} {digits}"

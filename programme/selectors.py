@@ -19,10 +19,12 @@ from typing import Any, Literal
 from django.db.models import Count, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django_countries import countries
 
-from financing.models import ClaimStatus, Disbursement, OutcomeClaim, PaymentLine, RbfContract, Tranche, TrancheStatus
-from financing.selectors import ScheduleAmounts
+from financing.models import ClaimStatus, OutcomeClaim, RbfContract, Tranche
+from financing.selectors import ScheduleAmounts, tranche_rows
 from lamp.tenancy import tenancy_of
 from pilots.models import Pilot
 from pilots.stages import EXIT_FROM, EXITS, PATH, Stage
@@ -52,9 +54,9 @@ from workers.selectors import WorkerDetail, worker_detail
 #   currency (the pilots are zero-fee: every one is a finding).
 # - **claims by status**: the claims a recruiter sees (its workers, under contracts it provides); of those still
 #   claimed, *in review* counts the ones an automatic rule sent to staff (evidence for and against).
-# - **amounts**, by currency of its contracts as provider: *verified* (every payment line, adjustments
-#   included), *due* (lines in open tranches), *approved* (lines in approved or paid tranches) and *paid*
-#   (disbursements).
+# - **amounts**, by currency of its contracts as provider, in the platform's one vocabulary of money
+#   (``financing.selectors.ScheduleAmounts``): *verified*, the sum of *paid*, *awaiting payment* and *due*
+#   (less anything *owed by the provider*).
 #
 # Given ``payer_id`` (a funder reading the scorecard), claims and amounts count only the contracts that payer
 # pays: a funder never learns what another payer's contract pays. The worker figures stay whole.
@@ -239,35 +241,16 @@ def recruiter_scorecards(
         card.claims_by_status[row["status"]] = row["n"]
         card.claims_in_review += row["in_review"]
 
-    payer = {} if payer_id is None else {"tranche__contract__payer_id": payer_id}
+    payer = {} if payer_id is None else {"contract__payer_id": payer_id}
 
     def amounts(card: Scorecard, currency: str) -> Amounts:
         return card.amounts.setdefault(currency, Amounts(currency=currency))
 
-    lines = (
-        PaymentLine.objects.filter(tranche__contract__provider_id__in=by_organisation, **payer)
-        .values("tranche__contract__provider_id", "tranche__contract__currency")
-        .annotate(
-            verified=Sum("amount"),
-            due=Sum("amount", filter=Q(tranche__status=TrancheStatus.OPEN)),
-            approved=Sum("amount", filter=~Q(tranche__status=TrancheStatus.OPEN)),
+    tranches = Tranche.objects.filter(contract__provider_id__in=by_organisation, **payer)
+    for row in tranche_rows(tranches=tranches):
+        amounts(by_organisation[row.provider_id], row.currency).add_tranche(
+            status=row.status, total=row.total, paid=row.paid
         )
-        .order_by()
-    )
-    for row in lines:
-        entry = amounts(by_organisation[row["tranche__contract__provider_id"]], row["tranche__contract__currency"])
-        entry.verified, entry.due, entry.approved = (row[k] or Decimal(0) for k in ("verified", "due", "approved"))
-
-    paid = (
-        Disbursement.objects.filter(tranche__contract__provider_id__in=by_organisation, **payer)
-        .values("tranche__contract__provider_id", "tranche__contract__currency")
-        .annotate(paid=Sum("amount"))
-        .order_by()
-    )
-    for row in paid:
-        amounts(by_organisation[row["tranche__contract__provider_id"]], row["tranche__contract__currency"]).paid = row[
-            "paid"
-        ]
 
     return list(cards.values())
 
@@ -377,7 +360,7 @@ def fees_withheld(card: Scorecard) -> bool:
 def scorecard_totals(cards: list[Scorecard]) -> Scorecard:
     """The figures of several scorecards added up (no query): counts and amounts summed, rates recomputed from
     the summed numerators and denominators, fees summed by ILO category and currency."""
-    total = Scorecard(recruiter_id=0, organisation_id=0, name="All recruiters shown")
+    total = Scorecard(recruiter_id=0, organisation_id=0, name=_("All recruiters shown"))
     fees: dict[tuple[str, str], FeeTotal] = {}
     for card in cards:
         total.add(card)
@@ -392,11 +375,7 @@ def scorecard_totals(cards: list[Scorecard]) -> Scorecard:
             total.claims_by_status[status] = total.claims_by_status.get(status, 0) + n
         total.claims_in_review += card.claims_in_review
         for currency, amounts in card.amounts.items():
-            entry = total.amounts.setdefault(currency, Amounts(currency=currency))
-            entry.verified += amounts.verified
-            entry.due += amounts.due
-            entry.approved += amounts.approved
-            entry.paid += amounts.paid
+            total.amounts.setdefault(currency, Amounts(currency=currency)).add(amounts)
     total.fees = [fees[key] for key in sorted(fees)]
     return total
 
@@ -425,33 +404,8 @@ ZERO = Decimal(0)
 # --- Figures ------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class CappedAmounts(Amounts):
-    """The scorecard's amounts in one currency, with the cap of the contracts they are paid under."""
-
-    cap: Decimal = ZERO
-    contracts: int = 0
-    uncapped: int = 0  # contracts without a total cap: then the amounts have no cap
-
-    @property
-    def cap_total(self) -> Decimal | None:
-        """The sum of the contracts' caps; ``None`` when a contract has none (or there is no contract)."""
-        return None if self.uncapped or not self.contracts else self.cap
-
-    @property
-    def scale(self) -> Decimal:
-        """The full width of the progress bar: the cap, or with no cap the larger of verified and paid."""
-        cap = self.cap_total
-        return cap if cap else max(self.verified, self.paid, ZERO)
-
-    def add(self, other: CappedAmounts) -> None:
-        self.verified += other.verified
-        self.due += other.due
-        self.approved += other.approved
-        self.paid += other.paid
-        self.cap += other.cap
-        self.contracts += other.contracts
-        self.uncapped += other.uncapped
+#: The overview's and pilot page's amounts: one currency's, summed over contracts with their caps.
+CappedAmounts = Amounts
 
 
 def _amounts(table: dict[str, CappedAmounts], currency: str) -> CappedAmounts:
@@ -528,42 +482,28 @@ class ContractSummary:
 
 
 def contract_summaries(*, contracts: list[RbfContract]) -> list[ContractSummary]:
-    """Each contract's cap with its verified, due, approved and paid amounts, and its next open tranche.
+    """Each contract's money in the one vocabulary, against its cap, and its next open tranche.
 
-    One query: the contracts' tranches, each with the sum of its lines (a subquery per tranche, which reads
-    only that tranche's lines through their index) and its disbursement.
+    One query: the contracts' tranches with the sums of their lines and payments (``tranche_rows``).
     """
     summaries = [
-        ContractSummary(
-            contract=contract,
-            amounts=CappedAmounts(
-                currency=contract.currency,
-                cap=contract.cap_total or ZERO,
-                contracts=1,
-                uncapped=int(contract.cap_total is None),
-            ),
-        )
-        for contract in contracts
+        ContractSummary(contract=contract, amounts=CappedAmounts(currency=contract.currency)) for contract in contracts
     ]
     if not summaries:
         return []
+    today = timezone.localdate()
     by_contract = {summary.contract.pk: summary for summary in summaries}
-    lines = PaymentLine.objects.filter(tranche=OuterRef("pk")).order_by().values("tranche")
-    tranches = (
-        Tranche.objects.filter(contract_id__in=by_contract)
-        .annotate(total=Subquery(lines.annotate(total=Sum("amount")).values("total")))
-        .values("contract_id", "code", "start_date", "end_date", "due_date", "status", "total", "disbursement__amount")
-        .order_by("contract_id", "start_date")
-    )
-    for row in tranches:
-        summary = by_contract[row["contract_id"]]
-        total = row["total"] or ZERO
-        is_open = summary.amounts.add_tranche(status=row["status"], total=total, paid=row["disbursement__amount"])
+    for summary in summaries:
+        summary.amounts.add_contract(cap_total=summary.contract.cap_total)
+    for row in tranche_rows(tranches=Tranche.objects.filter(contract_id__in=by_contract)):
+        summary = by_contract[row.contract_id]
+        is_open = summary.amounts.add_tranche(
+            status=row.status, total=row.total, paid=row.paid, overdue=row.overdue(today)
+        )
         if is_open and summary.next_tranche is None:
             summary.next_tranche = TrancheSummary(
-                code=row["code"], start_date=row["start_date"], end_date=row["end_date"],
-                due_date=row["due_date"], total=total,
-            )  # fmt: skip
+                code=row.code, start_date=row.start_date, end_date=row.end_date, due_date=row.due_date, total=row.total
+            )
     return summaries
 
 
@@ -701,6 +641,15 @@ class OutcomesOverTime:
             counts = [month.counts[index] for month in self.months]
             rows.append((code, counts, sum(counts)))
         return rows
+
+    @property
+    def chart(self) -> dict[str, Any]:
+        """What the pilot page's chart draws (embedded with ``json_script``, read by ``lamp/charts.js``): the
+        months as the active language writes them, and each metric's verified claims in each month."""
+        return {
+            "labels": [date_format(month.month, "M Y") for month in self.months],
+            "series": [{"label": code, "data": counts} for code, counts, _total in self.by_metric],
+        }
 
     @property
     def total(self) -> int:
@@ -853,6 +802,7 @@ def _outcomes_over_time(*, contract_ids: list[int]) -> OutcomesOverTime:
             for month in _months(rows[0]["month"], rows[-1]["month"])
         ],
     )
+
 
 # --- One worker's page ------------------------------------------------------------------------------------
 

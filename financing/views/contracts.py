@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,28 +22,36 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from financing import payments, selectors, services
-from financing.contract_forms import DisbursementForm, TryTermsForm
+from financing import list_selectors, payments, selectors, services
+from financing.contract_forms import DisbursementForm, RefundSettleForm, TryTermsForm
 from financing.models import (
     CapReason,
     ContractStatus,
+    Disbursement,
     LineKind,
     MetricKind,
     OutcomeMetric,
+    PaymentLine,
+    ProviderRefund,
     RbfContract,
     Tranche,
     TrancheStatus,
 )
-from financing.verification import listed
-from lamp.access import FUNDER, dashboard_page
+from financing.presenters import price_in_words, units_in_words
+from financing.querysets import sees_workers_of
+from lamp.access import FUNDER, RECRUITER, dashboard_page
 from lamp.currencies import format_money, quantize
+from lamp.listing import csv_response
+from lamp.templatetags.dashboard import day as day_words
 from pilots.models import Pilot
 from workers.models import Source
 
@@ -56,11 +65,32 @@ def _money(amount: Decimal | None, currency: str) -> str:
 
 
 def _day(day: datetime.date | None) -> str:
-    return day.strftime("%d %b %Y") if day else "—"
+    return day_words(day)  # ``02 Dec 2026``, ``02 dic 2026`` in Spanish: the pages' one way to write a day
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+#: Each source as a list of who confirms an outcome names it (``Source``'s labels, in lower case, translated).
+SOURCE_NAMES: dict[str, Any] = {
+    Source.WORKER: gettext_lazy("the worker (own link)"),
+    Source.EMPLOYER: gettext_lazy("employer"),
+    Source.RECRUITER: gettext_lazy("recruiter"),
+    Source.TRAINING_PROVIDER: gettext_lazy("training provider"),
+    Source.STAFF: gettext_lazy("program staff"),
+    Source.VERIFIER: gettext_lazy("independent verifier"),
+    Source.PARTNER: gettext_lazy("another partner organisation"),
+    Source.UNRECORDED: gettext_lazy("not recorded"),
+}
+
+
+def _status_words(contract: RbfContract) -> str:
+    return str(contract.get_status_display())
+
+
+def _period_words(contract: RbfContract) -> str:
+    return str(contract.get_tranche_period_display())
 
 
 # --- The list ------------------------------------------------------------------------------------------
@@ -69,26 +99,24 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 @require_GET
 @dashboard_page(FUNDER)
 def contract_list(request: HttpRequest) -> HttpResponse:
-    """Every contract the viewer may see, with what it has earned, approved and paid against its cap."""
+    """Every contract the viewer may see, with what it has earned, approved and paid against its cap; by
+    pilot, or sorted by a column (``?sort=verified`` / ``-verified``: a bad one is a 400 naming it)."""
     user = request.user
     pilots = list(Pilot.objects.visible_to(user).order_by("name").values_list("pk", "name"))
-    pilot_id = _int(request.GET.get("pilot"))
-    if pilot_id is not None and pilot_id not in {pk for pk, _ in pilots}:
-        pilot_id = None
-    contracts = RbfContract.objects.visible_to(user).select_related("pilot", "payer", "provider")
-    if pilot_id is not None:
-        contracts = contracts.filter(pilot_id=pilot_id)
-    contracts = selectors.contracts_with_amounts(
-        contracts=contracts.annotate(provider_recruiter_id=F("provider__recruiter__id")).order_by(
-            "pilot__name", "reference"
-        )
-    )
+    pilot_id = _listed_pilot(request, pilots)
+    sort, refused = list_selectors.CONTRACT_SORTING.from_request(request.GET)
+    contracts = _listed_contracts(user, pilot_id).order_by(*sort.order_by())
+    if refused:
+        contracts = contracts.none()
     page = Paginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     next_totals = selectors.tranche_totals(tranche_ids=[c.next_tranche_id for c in rows if c.next_tranche_id])
     today = timezone.localdate()
+    amounts = selectors.contract_amounts(contracts=rows)
     for contract in rows:
-        _add_bar(contract)
+        _add_bar(contract, amounts[contract.pk])
+        contract.status_label = _status_words(contract)
+        contract.period_label = _period_words(contract)
         contract.next_tranche_total = next_totals.get(contract.next_tranche_id)
         contract.next_tranche_ended = bool(contract.next_tranche_end and contract.next_tranche_end < today)
     context = {
@@ -97,8 +125,41 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         "contracts": rows,
         "pilots": pilots,
         "pilot_id": pilot_id,
+        "sort": sort,
+        "sort_error": refused,
     }
-    return render(request, "dashboard/financing/contract_list.html", context)
+    return render(request, "dashboard/financing/contract_list.html", context, status=400 if refused else 200)
+
+
+def _listed_pilot(request: HttpRequest, pilots: list[tuple[int, str]]) -> int | None:
+    """The list's ``pilot`` filter: one of the pilots the viewer sees, else none."""
+    pilot_id = _int(request.GET.get("pilot"))
+    return pilot_id if pilot_id in {pk for pk, _ in pilots} else None
+
+
+def _listed_contracts(user: Any, pilot_id: int | None) -> Any:
+    contracts = RbfContract.objects.visible_to(user).select_related("pilot", "payer", "provider")
+    if pilot_id is not None:
+        contracts = contracts.filter(pilot_id=pilot_id)
+    return selectors.contracts_with_amounts(
+        contracts=contracts.annotate(provider_recruiter_id=F("provider__recruiter__id"))
+    )
+
+
+@require_GET
+@dashboard_page(FUNDER)
+def contract_list_csv(request: HttpRequest) -> HttpResponse:
+    """The contracts list as filtered and sorted, as a streamed CSV file: the money the list shows."""
+    pilots = list(Pilot.objects.visible_to(request.user).order_by("name").values_list("pk", "name"))
+    sort, refused = list_selectors.CONTRACT_SORTING.from_request(request.GET)
+    if refused:
+        return HttpResponse(refused, status=400, content_type="text/plain; charset=utf-8")
+    contracts = _listed_contracts(request.user, _listed_pilot(request, pilots))
+    return csv_response(
+        filename="contracts.csv",
+        header=list_selectors.CONTRACT_CSV_HEADER,
+        rows=list_selectors.contract_csv_rows(contracts=contracts, sort=sort),
+    )
 
 
 def _int(value: str | None) -> int | None:
@@ -108,12 +169,10 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _add_bar(contract: Any) -> None:
-    """The progress bar's parts: paid, approved and not yet paid, due in open tranches; against the cap."""
-    contract.awaiting_payment = selectors.awaiting_payment(approved=contract.approved, paid=contract.paid)
-    contract.bar_scale = contract.cap_total or max(contract.verified, contract.paid, Decimal(0))
-    contract.cap_left = None if contract.cap_total is None else contract.cap_total - contract.verified
-    contract.cap_used = contract.verified / contract.cap_total if contract.cap_total else None
+def _add_bar(contract: Any, amounts: selectors.ScheduleAmounts) -> None:
+    """The contract's money, in the one vocabulary, and the share of its cap it has used."""
+    contract.amounts = amounts
+    contract.cap_used = amounts.verified / contract.cap_total if contract.cap_total else None
 
 
 # --- The contract page ---------------------------------------------------------------------------------
@@ -150,7 +209,36 @@ class TrancheView:
     ended: bool = False
     blocked: bool = False  # maker-checker: the viewer verified claims it pays
     waits_for: str = ""  # an earlier tranche still open: tranches are approved in order
+    overdue: bool = False  # due date passed, not paid
+    held: list[selectors.HeldBack] = field(default_factory=list)  # units held back in (or waiting for) it
     form: DisbursementForm | None = None
+    refund_form: RefundSettleForm | None = None
+
+    @property
+    def payments(self) -> list[Disbursement]:
+        """The payer's payments of the tranche, oldest first (prefetched with the tranches)."""
+        return list(self.tranche.disbursements.all())
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((payment.amount for payment in self.payments), Decimal(0))
+
+    @property
+    def left_to_pay(self) -> Decimal:
+        return self.tranche.total - self.paid  # type: ignore[attr-defined]
+
+    @property
+    def partly_paid(self) -> bool:
+        return self.tranche.status == TrancheStatus.APPROVED and bool(self.payments) and self.left_to_pay > 0
+
+    @property
+    def carried(self) -> list[PaymentLine]:
+        """Its carried-forward lines: a balance below zero it carried to, or took from, another tranche."""
+        return self.tranche.carried_lines  # type: ignore[attr-defined]
+
+    @property
+    def refund(self) -> ProviderRefund | None:
+        return getattr(self.tranche, "refund", None)
 
     @property
     def line_count(self) -> int:
@@ -173,6 +261,15 @@ class TrancheView:
         return max(self.line_count - len(self.lines), 0)
 
     @property
+    def held_amount(self) -> Decimal:
+        """Everything held back in this tranche: by the caps, and (the earliest open one) by thresholds."""
+        return sum((item.amount for item in self.held), Decimal(0))
+
+    @property
+    def held_units(self) -> int:
+        return sum(item.units for item in self.held)
+
+    @property
     def shown(self) -> bool:
         """Whether the tranche gets its own section: it has lines, or something to do or show."""
         status = self.tranche.status
@@ -180,7 +277,7 @@ class TrancheView:
 
 
 @require_GET
-@dashboard_page(FUNDER)
+@dashboard_page(FUNDER, RECRUITER)  # a recruiter: the contracts it provides (visible_to), read-only
 def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A contract's terms, metrics in words, payment schedule by tranche, and what its caps held back."""
     contract = _visible_contract(request, pk)
@@ -207,7 +304,15 @@ def _detail_context(request: HttpRequest, contract: RbfContract) -> dict[str, An
     metrics = _metrics(contract)
     tranches = list(
         Tranche.objects.filter(contract=contract)
-        .select_related("disbursement", "disbursement__recorded_by", "approved_by")
+        .select_related("approved_by", "refund__recorded_by")
+        .prefetch_related(
+            Prefetch("disbursements", Disbursement.objects.select_related("recorded_by").order_by("paid_on", "id")),
+            Prefetch(
+                "lines",
+                PaymentLine.objects.filter(kind=LineKind.CARRIED_FORWARD).select_related("carried_with"),
+                to_attr="carried_lines",
+            ),
+        )
         .order_by("start_date")
     )
     codes = {metric.pk: metric.code for metric in metrics}
@@ -226,13 +331,23 @@ def _detail_context(request: HttpRequest, contract: RbfContract) -> dict[str, An
     )
     blocked = selectors.tranches_verified_by(contract=contract, user=request.user) if staff else set()
 
-    views = {t.pk: TrancheView(tranche=t, ended=t.end_date < today, blocked=t.pk in blocked) for t in tranches}
-    first_open = min((t for t in tranches if t.status == TrancheStatus.OPEN), key=lambda t: t.start_date, default=None)
+    views = {
+        t.pk: TrancheView(
+            tranche=t,
+            ended=t.end_date < today,
+            blocked=t.pk in blocked,
+            overdue=selectors.is_overdue(status=t.status, due_date=t.due_date, today=today),
+        )
+        for t in tranches
+    }
+    first_open = _next_open(tranches)
     for t in tranches:
         if first_open is not None and t.status == TrancheStatus.OPEN and t.start_date > first_open.start_date:
             views[t.pk].waits_for = first_open.code
     rows: dict[tuple[int, str], MetricRow] = {}
     for row in summary:
+        if row["kind"] == LineKind.CARRIED_FORWARD:
+            continue  # a balance moved between tranches, for no metric: the tranche's section says so
         key = (row["tranche_id"], row["metric"])
         metric_row = rows.get(key)
         if metric_row is None:
@@ -253,25 +368,46 @@ def _detail_context(request: HttpRequest, contract: RbfContract) -> dict[str, An
         view.metrics.sort(key=lambda row: position.get(row.metric_id, len(position)))
     reasons = dict(CapReason.choices)
     for line in first_lines:
+        if line["kind"] == LineKind.CARRIED_FORWARD:
+            continue  # no claim, no worker: shown with the tranche's payments
         line["reason_label"] = reasons.get(line["reason"], line["reason"])
         line["worker_id"] = line.pop("claim__worker_id")
         line["worker_name"] = f"{line.pop('claim__worker__given_names')} {line.pop('claim__worker__family_names')}"
         views[line["tranche_id"]].lines.append(line)
     for view in views.values():
-        if staff and view.tranche.status == TrancheStatus.APPROVED:
-            view.form = _disbursement_form(view.tranche, currency=currency)
+        if staff and view.tranche.status == TrancheStatus.APPROVED and view.left_to_pay > 0:
+            view.form = _disbursement_form(view.tranche, currency=currency, paid=view.paid)
+        if staff and view.refund is not None and not view.refund.is_settled:
+            view.refund_form = _refund_form(view.refund)
 
-    totals = _totals(contract, tranches)
+    totals = selectors.contract_amounts(contracts=[contract])[contract.pk]
+    next_open = _next_open(tranches)
+    held = selectors.held_back(
+        contract=contract,
+        metrics=metrics,
+        summary=summary,
+        counts=counts,
+        waiting_tranche_id=next_open.pk if next_open else None,
+    )
+    for item in held:
+        if item.tranche_id in views:
+            views[item.tranche_id].held.append(item)
     schedule = [views[t.pk] for t in tranches]
     return {
         "nav": "contracts",
         "contract": contract,
+        "status_label": _status_words(contract),
+        "period_label": _period_words(contract),
         "staff": staff,
         "today": today,
         "metrics": [_metric_terms(metric, counts.get(metric.pk, {}), currency=currency) for metric in metrics],
         "schedule": schedule,
         "detailed": [view for view in schedule if view.shown],
         "totals": totals,
+        "next_open": next_open,
+        "held_back": held,
+        "held_back_reasons": selectors.HELD_BACK_REASONS,
+        "overdue": [view for view in schedule if view.overdue],
         "explanations": _explanations(
             contract=contract, metrics=metrics, summary=summary, counts=counts, tranches=tranches
         ),
@@ -280,80 +416,73 @@ def _detail_context(request: HttpRequest, contract: RbfContract) -> dict[str, An
     }
 
 
-def _disbursement_form(tranche: Tranche, *, currency: str, data: Any = None) -> DisbursementForm:
-    initial = {"amount": quantize(tranche.total, currency), "paid_on": timezone.localdate()}
+def _disbursement_form(tranche: Tranche, *, currency: str, paid: Decimal, data: Any = None) -> DisbursementForm:
+    """The payment form of an approved tranche, proposing what is left to pay (``tranche.total`` less ``paid``)."""
+    initial = {"amount": quantize(tranche.total - paid, currency), "paid_on": timezone.localdate()}
     return DisbursementForm(data, currency=currency, prefix=f"t{tranche.pk}", initial=initial)
 
 
-@dataclass(kw_only=True)
-class Totals(selectors.ScheduleAmounts):
-    currency: str
-    cap_total: Decimal | None
-    next_open: Tranche | None = None
-
-    @property
-    def scale(self) -> Decimal:
-        return self.cap_total or max(self.verified, self.paid, Decimal(0))
-
-    @property
-    def cap_left(self) -> Decimal | None:
-        return None if self.cap_total is None else self.cap_total - self.verified
+def _refund_form(refund: ProviderRefund, data: Any = None) -> RefundSettleForm:
+    """The form recording the provider's repayment of ``refund``, proposing the amount it owes."""
+    initial = {"amount": quantize(refund.amount, refund.currency), "settled_on": timezone.localdate()}
+    return RefundSettleForm(data, currency=refund.currency, prefix=f"r{refund.pk}", initial=initial)
 
 
-def _totals(contract: RbfContract, tranches: Sequence[Tranche]) -> Totals:
-    totals = Totals(currency=contract.currency, cap_total=contract.cap_total)
-    for tranche in tranches:
-        disbursement = getattr(tranche, "disbursement", None) if tranche.status == TrancheStatus.PAID else None
-        is_open = totals.add_tranche(
-            status=tranche.status, total=tranche.total, paid=disbursement.amount if disbursement else None
-        )
-        if is_open and totals.next_open is None:
-            totals.next_open = tranche
-    return totals
+def _next_open(tranches: Sequence[Tranche]) -> Tranche | None:
+    return min((t for t in tranches if t.status == TrancheStatus.OPEN), key=lambda t: t.start_date, default=None)
 
 
 def _metric_terms(metric: OutcomeMetric, counts: dict[str, int], *, currency: str) -> dict[str, Any]:
     """A metric with its terms as sentences and its claims counted by status."""
-    terms = []
-    if metric.price is not None:
-        terms.append(f"{_money(metric.price, currency)} for each verified unit.")
-    else:
-        tiers = metric.tiers or []
-        parts = []
-        for index, tier in enumerate(tiers):
-            price = _money(Decimal(str(tier["price"])), currency)
-            if tier.get("units") is None:
-                parts.append(f"{price} for every further unit")
-            else:
-                which = "the first" if index == 0 else "the next"
-                parts.append(f"{price} each for {which} {_plural(tier['units'], 'unit')}")
-        terms.append("Priced in tiers: " + ", ".join(parts) + ".")
-    terms.append(f"At most {_plural(metric.max_units_per_worker, 'unit')} per worker.")
+    terms = [price_in_words(price=metric.price, tiers=metric.tiers, currency=currency) + "."]
+    most = metric.max_units_per_worker
+    terms.append(
+        ngettext("At most %(n)s unit per worker.", "At most %(n)s units per worker.", most) % {"n": _count(most)}
+    )
     if metric.cap_units is not None:
-        terms.append(f"Pays at most {_plural(metric.cap_units, 'unit')} in all.")
+        terms.append(
+            ngettext("Pays at most %(n)s unit in all.", "Pays at most %(n)s units in all.", metric.cap_units)
+            % {"n": _count(metric.cap_units)}
+        )
     if metric.cap_amount is not None:
-        terms.append(f"Pays at most {_money(metric.cap_amount, currency)} in all.")
+        terms.append(_("Pays at most %(amount)s in all.") % {"amount": _money(metric.cap_amount, currency)})
     if metric.threshold_rate is not None and metric.denominator_metric_id:
         terms.append(
-            f"Pays only in a tranche at whose end verified {metric.code} units are at least "
-            f"{_rate(metric.threshold_rate)} of verified {metric.denominator_metric.code} units, both counted from "
-            "the contract's start; units held back wait for the first tranche where it holds, and lapse if the "
-            "contract closes first."
+            _(
+                "Pays only in a tranche at whose end verified %(metric)s units are at least %(rate)s of verified "
+                "%(over)s units, both counted from the contract's start; units held back wait for the first "
+                "tranche where it holds, and lapse if the contract closes first."
+            )
+            % {"metric": metric.code, "rate": _rate(metric.threshold_rate), "over": metric.denominator_metric.code}
         )
-    rule = metric.get_kind_display()
+    rule = str(metric.get_kind_display())
     if metric.retention_days:
-        rule = f"{rule} (N = {metric.retention_days})"
+        rule = _("%(rule)s (N = %(days)s)") % {"rule": rule, "days": metric.retention_days}
     return {"metric": metric, "terms": terms, "rule": rule, "sources": sources_in_words(metric), "counts": counts}
 
 
 def sources_in_words(metric: OutcomeMetric) -> str:
     """Who confirms the metric's outcomes, as the contract page says it: one of them, or (zero fee) all."""
-    names = [Source(source).label.lower() for source in metric.required_sources]
+    names = [str(SOURCE_NAMES.get(source, Source(source).label.lower())) for source in metric.required_sources]
     if not names:
         return ""
     if metric.kind == MetricKind.ZERO_FEE:
-        return f"Every one of: {listed(names, 'and')}, agreeing. Never the payee alone."
-    return f"Confirmed by {listed(names, 'or')}; never by the payee."
+        return _("Every one of: %(names)s, agreeing. Never the payee alone.") % {"names": _all_of(names)}
+    return _("Confirmed by %(names)s; never by the payee.") % {"names": _one_of(names)}
+
+
+def _all_of(names: list[str]) -> str:
+    """``a, b and c``, in the page's language."""
+    if len(names) <= 1:
+        return "".join(names)
+    return _("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
+
+
+def _one_of(names: list[str]) -> str:
+    """``a, b or c``, in the page's language."""
+    if len(names) <= 1:
+        return "".join(names)
+    return _("%(names)s or %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
 def _rate(rate: Decimal) -> str:
@@ -400,31 +529,54 @@ def _explanations(
         first = min(cap_total, key=lambda item: item[1][3])[1]
         per_metric = ", ".join(f"{code} {entry[0]:,}" for code, entry in sorted(cap_total))
         sentences.append(
-            f"The contract cap of {_money(contract.cap_total, currency)} was reached on {_day(first[3])} "
-            f"(tranche {first[4]}): {_units_cut(lines, unpaid)}, {_money(capped, currency)} held back in all "
-            f"(units cut: {per_metric})."
+            _(
+                "The contract cap of %(cap)s was reached on %(day)s (tranche %(tranche)s): %(cut)s, %(amount)s held "
+                "back in all (units cut: %(per_metric)s)."
+            )
+            % {
+                "cap": _money(contract.cap_total, currency),
+                "day": _day(first[3]),
+                "tranche": first[4],
+                "cut": _units_cut(lines, unpaid),
+                "amount": _money(capped, currency),
+                "per_metric": per_metric,
+            }
         )
     for (reason, code), (lines, unpaid, capped, first_day, tranche_code) in sorted(limited.items()):
         metric = by_metric.get(code)
-        where = f"on {_day(first_day)} (tranche {tranche_code})"
+        where = {"metric": code, "day": _day(first_day), "tranche": tranche_code, "amount": _money(capped, currency)}
         if reason == CapReason.CAP_AMOUNT:
-            cap = _money(metric.cap_amount, currency) if metric and metric.cap_amount is not None else "its cap"
+            cap = _money(metric.cap_amount, currency) if metric and metric.cap_amount is not None else _("its cap")
             sentences.append(
-                f"{code}'s amount cap of {cap} was reached {where}: {_units_cut(lines, unpaid)}, "
-                f"{_money(capped, currency)} held back in all."
+                _(
+                    "%(metric)s's amount cap of %(cap)s was reached on %(day)s (tranche %(tranche)s): %(cut)s, "
+                    "%(amount)s held back in all."
+                )
+                % {**where, "cap": cap, "cut": _units_cut(lines, unpaid)}
             )
         elif reason == CapReason.CAP_UNITS:
-            cap = _plural(metric.cap_units, "unit") if metric and metric.cap_units is not None else "units"
+            cap = units_in_words(metric.cap_units) if metric and metric.cap_units is not None else _("units")
             sentences.append(
-                f"{code}'s cap of {cap} was reached {where}: {_plural(lines, 'further verified unit is', 'further verified units are')} "  # noqa: E501
-                f"not paid ({_money(capped, currency)})."
+                ngettext(
+                    "%(metric)s's cap of %(cap)s was reached on %(day)s (tranche %(tranche)s): %(n)s further "
+                    "verified unit is not paid (%(amount)s).",
+                    "%(metric)s's cap of %(cap)s was reached on %(day)s (tranche %(tranche)s): %(n)s further "
+                    "verified units are not paid (%(amount)s).",
+                    lines,
+                )
+                % {**where, "cap": cap, "n": _count(lines)}
             )
         elif reason == CapReason.MAX_UNITS_PER_WORKER:
             most = metric.max_units_per_worker if metric else 1
             sentences.append(
-                f"{_plural(lines, f'verified {code} claim is', f'verified {code} claims are')} for workers who "
-                f"already have the {_plural(most, 'unit')} per worker the metric pays: not paid "
-                f"({_money(capped, currency)}), first on {_day(first_day)}."
+                ngettext(
+                    "%(n)s verified %(metric)s claim is for workers who already have the %(most)s per worker the "
+                    "metric pays: not paid (%(amount)s), first on %(day)s.",
+                    "%(n)s verified %(metric)s claims are for workers who already have the %(most)s per worker the "
+                    "metric pays: not paid (%(amount)s), first on %(day)s.",
+                    lines,
+                )
+                % {**where, "n": _count(lines), "most": units_in_words(most)}
             )
 
     for metric in metrics:
@@ -433,9 +585,19 @@ def _explanations(
         outside = count.get("outside_period", 0)
         if outside:
             sentences.append(
-                f"{_plural(outside, f'{metric.code} claim was', f'{metric.code} claims were')} verified outside "
-                f"the contract's period ({_day(contract.start_date)} – {_day(contract.end_date)}) and "
-                f"{'is' if outside == 1 else 'are'} not payable."
+                ngettext(
+                    "%(n)s %(metric)s claim was verified outside the contract's period (%(start)s – %(end)s) and "
+                    "is not payable.",
+                    "%(n)s %(metric)s claims were verified outside the contract's period (%(start)s – %(end)s) and "
+                    "are not payable.",
+                    outside,
+                )
+                % {
+                    "n": _count(outside),
+                    "metric": metric.code,
+                    "start": _day(contract.start_date),
+                    "end": _day(contract.end_date),
+                }
             )
         waiting = unscheduled - outside
         if waiting <= 0:
@@ -445,35 +607,62 @@ def _explanations(
             numerator = count.get("verified", 0) - outside
             denominator_counts = counts.get(metric.denominator_metric_id, {})
             denominator = denominator_counts.get("verified", 0) - denominator_counts.get("outside_period", 0)
-            now = f"{numerator:,} of {denominator:,}"
             if denominator:
-                now += f" ({_rate(Decimal(numerator) / Decimal(denominator))})"
+                now = _("%(n)s of %(of)s (%(rate)s)") % {
+                    "n": _count(numerator),
+                    "of": _count(denominator),
+                    "rate": _rate(Decimal(numerator) / Decimal(denominator)),
+                }
+            else:
+                now = _("%(n)s of %(of)s") % {"n": _count(numerator), "of": _count(denominator)}
             held = not denominator or Decimal(numerator) / Decimal(denominator) < metric.threshold_rate
             if held:
-                fate = (
-                    "lapsed: the contract is closed"
-                    if contract.status == ContractStatus.CLOSED
-                    else "wait for the first tranche at whose end the threshold holds, and lapse if the contract "
-                    "closes first"
+                if contract.status == ContractStatus.CLOSED:
+                    fate = ngettext(
+                        "%(n)s verified unit is held back and lapsed: the contract is closed.",
+                        "%(n)s verified units are held back and lapsed: the contract is closed.",
+                        waiting,
+                    )
+                else:
+                    fate = ngettext(
+                        "%(n)s verified unit is held back and wait for the first tranche at whose end the threshold "
+                        "holds, and lapse if the contract closes first.",
+                        "%(n)s verified units are held back and wait for the first tranche at whose end the threshold "
+                        "holds, and lapse if the contract closes first.",
+                        waiting,
+                    )
+                reach = _(
+                    "%(metric)s pays only while its verified units reach %(rate)s of %(over)s's; they stand at %(now)s."
                 )
-                sentences.append(
-                    f"{metric.code} pays only while its verified units reach {_rate(metric.threshold_rate)} of "
-                    f"{metric.denominator_metric.code}'s; they stand at {now}. "
-                    f"{_plural(waiting, 'verified unit is', 'verified units are')} held back and {fate}."
-                )
+                words = {"metric": metric.code, "rate": _rate(metric.threshold_rate), "now": now}
+                words["over"] = metric.denominator_metric.code
+                sentences.append(f"{reach % words} {fate % {'n': _count(waiting)}}")
         if not held:
             sentences.append(
-                f"{_plural(waiting, f'verified {metric.code} claim is', f'verified {metric.code} claims are')} "
-                "not in the schedule yet: the schedule job adds them at its next recompute."
+                ngettext(
+                    "%(n)s verified %(metric)s claim is not in the schedule yet: the schedule job adds them at its "
+                    "next recompute.",
+                    "%(n)s verified %(metric)s claims are not in the schedule yet: the schedule job adds them at its "
+                    "next recompute.",
+                    waiting,
+                )
+                % {"n": _count(waiting), "metric": metric.code}
             )
 
     for tranche in tranches:
         if tranche.pk in adjustments:
             lines, net = adjustments[tranche.pk]
             sentences.append(
-                f"Tranche {tranche.code} holds {_plural(lines, 'adjustment line')} (net {_money(net, currency)}): "
-                "an approved or paid tranche is frozen, so when the rules now give a different amount for a claim "
-                "it paid (a claim reversed, a cap moved), the difference is settled here."
+                ngettext(
+                    "Tranche %(tranche)s holds %(n)s adjustment line (net %(net)s): an approved or paid tranche is "
+                    "frozen, so when the rules now give a different amount for a claim it paid (a claim reversed, a "
+                    "cap moved), the difference is settled here.",
+                    "Tranche %(tranche)s holds %(n)s adjustment lines (net %(net)s): an approved or paid tranche is "
+                    "frozen, so when the rules now give a different amount for a claim it paid (a claim reversed, a "
+                    "cap moved), the difference is settled here.",
+                    lines,
+                )
+                % {"tranche": tranche.code, "n": _count(lines), "net": _money(net, currency)}
             )
     return sentences
 
@@ -482,10 +671,15 @@ def _units_cut(lines: int, unpaid: int) -> str:
     partly = lines - unpaid
     parts = []
     if unpaid:
-        parts.append(_plural(unpaid, "verified unit is", "verified units are") + " not paid")
+        parts.append(
+            ngettext("%(n)s verified unit is not paid", "%(n)s verified units are not paid", unpaid)
+            % {"n": _count(unpaid)}
+        )
     if partly:
-        parts.append(f"{partly:,} {'is' if partly == 1 else 'are'} paid in part")
-    return " and ".join(parts) or "no unit is cut"
+        parts.append(ngettext("%(n)s is paid in part", "%(n)s are paid in part", partly) % {"n": _count(partly)})
+    if len(parts) == 2:
+        return _("%(first)s and %(second)s") % {"first": parts[0], "second": parts[1]}
+    return parts[0] if parts else _("no unit is cut")
 
 
 # --- Actions on a tranche (staff) -----------------------------------------------------------------------
@@ -498,7 +692,7 @@ def _tranche_url(tranche: Tranche) -> str:
 def _refusal(error: ValidationError | PermissionDenied) -> str:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
-    return str(error) or "You may not do this."
+    return str(error) or _("You may not do this.")
 
 
 @require_POST
@@ -513,19 +707,27 @@ def tranche_approve(request: HttpRequest, pk: int) -> HttpResponse:
             raise InvalidOperation
     except InvalidOperation:
         messages.error(
-            request, f"Tranche {tranche.code} was not approved: the total you saw is missing. Reload the page."
+            request,
+            _("Tranche %(code)s was not approved: the total you saw is missing. Reload the page.")
+            % {"code": tranche.code},
         )
         return redirect(_tranche_url(tranche))
     try:
         approved = services.tranche_approve(tranche=tranche, user=request.user, expected_total=expected)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, f"Tranche {tranche.code} was not approved. {_refusal(error)}")
+        messages.error(
+            request,
+            _("Tranche %(code)s was not approved. %(why)s") % {"code": tranche.code, "why": _refusal(error)},
+        )
     else:
         total = services.tranche_total(tranche=approved)
         messages.success(
             request,
-            f"Tranche {approved.code} approved for {_money(total, currency)}. It is frozen: later changes land in "
-            "the next open tranche. Record the disbursement once the payer has paid.",
+            _(
+                "Tranche %(code)s approved for %(total)s. It is frozen: later changes land in the next open tranche. "
+                "Record the disbursement once the payer has paid."
+            )
+            % {"code": approved.code, "total": _money(total, currency)},
         )
     return redirect(_tranche_url(tranche))
 
@@ -533,12 +735,14 @@ def tranche_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @dashboard_page()
 def tranche_disburse(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record the payer's payment of an approved tranche (exactly its total, once: the service's rules)."""
+    """Record a payment by the payer of an approved tranche: all that is left to pay or a part of it (the
+    service's rules: positive, never above what is left, a reference once)."""
     tranche = get_object_or_404(
         Tranche.objects.visible_to(request.user).with_totals().select_related("contract"), pk=pk
     )
     currency = tranche.contract.currency
-    form = _disbursement_form(tranche, currency=currency, data=request.POST)
+    paid = services.tranche_paid(tranche=tranche)
+    form = _disbursement_form(tranche, currency=currency, paid=paid, data=request.POST)
     if form.is_valid():
         try:
             disbursement = services.disbursement_record(
@@ -554,10 +758,23 @@ def tranche_disburse(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as error:
             form.add_error(None, _refusal(error))
         else:
+            left = tranche.total - paid - disbursement.amount
+            done = (
+                _("The tranche is paid.")
+                if left <= 0
+                else _("The tranche is partly paid: %(left)s left to pay.") % {"left": _money(left, currency)}
+            )
             messages.success(
                 request,
-                f"Payment of {_money(disbursement.amount, currency)} for tranche {tranche.code} recorded "
-                f"(paid {_day(disbursement.paid_on)}, reference {disbursement.reference}). The tranche is paid.",
+                _("Payment of %(amount)s for tranche %(code)s recorded (paid %(day)s, reference %(reference)s).")
+                % {
+                    "amount": _money(disbursement.amount, currency),
+                    "code": tranche.code,
+                    "day": _day(disbursement.paid_on),
+                    "reference": disbursement.reference,
+                }
+                + " "
+                + done,
             )
             return _go(request, _tranche_url(tranche))
     if request.headers.get("HX-Request"):
@@ -565,12 +782,57 @@ def tranche_disburse(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "dashboard/financing/tranche_disburse_form.html",
-            {"tranche": tranche, "form": form, "contract": tranche.contract},
+            {"tranche": tranche, "form": form, "contract": tranche.contract, "paid": paid},
         )
+    messages.error(
+        request,
+        _("Payment for tranche %(code)s not recorded.") % {"code": tranche.code} + " " + _form_problems(form),
+    )
+    return redirect(_tranche_url(tranche))
+
+
+@require_POST
+@dashboard_page()
+def refund_settle(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the provider's repayment of what it owes back (exactly the amount: the service's rule)."""
+    refund = get_object_or_404(
+        ProviderRefund.objects.visible_to(request.user).select_related("tranche__contract"), pk=pk
+    )
+    tranche = refund.tranche
+    form = _refund_form(refund, data=request.POST)
+    if form.is_valid():
+        try:
+            services.refund_settle(refund=refund, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        except PermissionDenied as error:
+            form.add_error(None, _refusal(error))
+        else:
+            messages.success(
+                request,
+                _("Repayment of %(amount)s by the provider recorded for tranche %(code)s: the refund is settled.")
+                % {"amount": _money(refund.amount, refund.currency), "code": tranche.code},
+            )
+            return _go(request, _tranche_url(tranche))
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "dashboard/financing/tranche_refund_form.html",
+            {"refund": refund, "tranche": tranche, "form": form, "contract": tranche.contract},
+        )
+    messages.error(
+        request,
+        _("Repayment for tranche %(code)s not recorded.") % {"code": tranche.code} + " " + _form_problems(form),
+    )
+    return redirect(_tranche_url(tranche))
+
+
+def _form_problems(form: Any) -> str:
+    """A form's errors as one sentence per field, each naming its field."""
     problems = [f"{form.fields[name].label if name in form.fields else ''}: {' '.join(e)}".lstrip(": ")
                 for name, e in form.errors.items()]  # fmt: skip
-    messages.error(request, f"Payment for tranche {tranche.code} not recorded. " + " ".join(problems))
-    return redirect(_tranche_url(tranche))
+    return " ".join(problems)
 
 
 def _go(request: HttpRequest, url: str) -> HttpResponse:
@@ -605,21 +867,27 @@ CSV_COLUMNS = (
     "tranche", "period_start", "period_end", "due_date", "tranche_status", "metric", "claim_id",
 )  # fmt: skip
 CSV_WORKER_COLUMNS = ("worker_id", "worker_name")
-CSV_LINE_COLUMNS = ("kind", "verified_on", "units", "amount", "capped", "cap_reason", "note", "currency")
+CSV_LINE_COLUMNS = ("kind", "verified_on", "units", "amount", "capped", "reason", "note", "currency")
 UNIT_LIMITS = (CapReason.MAX_UNITS_PER_WORKER, CapReason.CAP_UNITS)
 
 
 @require_GET
-@dashboard_page(FUNDER)
+@dashboard_page(FUNDER, RECRUITER)
 def schedule_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    """Every line of the schedule, streamed from a server-side cursor. Worker columns for staff only.
+    """Every line of the schedule, streamed from a server-side cursor. Worker columns for staff and the
+    contract's provider (``sees_workers_of``, as the API's schedule), never for the payer.
 
     ``units`` is 1 when the line is one counted unit of its metric, 0 when a unit limit stopped it
-    (``max_units_per_worker``, ``cap_units``) or it is an adjustment of a frozen tranche.
+    (``max_units_per_worker``, ``cap_units``) or it is an adjustment of a frozen tranche. After the lines, the
+    verified claims a rule holds back with no line (kind ``held_back``: a threshold not met, or verified
+    outside the contract's period), ``capped`` what each would pay.
     """
     contract = get_object_or_404(RbfContract.objects.visible_to(request.user), pk=pk)
-    staff = request.tenancy.staff
-    rows = selectors.schedule_csv_rows(contract=contract, with_workers=staff)
+    staff = sees_workers_of(request.user, provider_id=contract.provider_id)  # staff, or the provider
+    rows = itertools.chain(
+        selectors.schedule_csv_rows(contract=contract, with_workers=staff),
+        selectors.held_back_csv_rows(contract=contract, with_workers=staff),
+    )
     currency = contract.currency
     header = (*CSV_COLUMNS, *(CSV_WORKER_COLUMNS if staff else ()), *CSV_LINE_COLUMNS)
 
@@ -629,11 +897,26 @@ def schedule_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
         for row in rows:
             code, start, end, due, status, metric, claim_id, kind, verified_on, amount, capped, reason, note = row[:13]
             counted = 1 if kind == LineKind.PAYMENT and reason not in UNIT_LIMITS else 0
-            worker = (row[13], _cell(f"{row[14]} {row[15]}")) if staff else ()
+            # A carried-forward line pays for no claim: no worker.
+            worker = (row[13], _cell(f"{row[14]} {row[15]}") if row[13] is not None else "") if staff else ()
             yield writer.writerow(
                 (
-                    code, start, end, due, status, metric, claim_id, *worker, kind, verified_on, counted,
-                    f"{quantize(amount, currency):f}", f"{quantize(capped, currency):f}", reason, note, currency,
+                    code,
+                    start,
+                    end,
+                    due,
+                    status,
+                    metric,
+                    claim_id,
+                    *worker,
+                    kind,
+                    verified_on,
+                    counted,
+                    f"{quantize(amount, currency):f}",
+                    f"{quantize(capped, currency):f}",
+                    reason,
+                    note,
+                    currency,
                 )  # fmt: skip
             )
 
@@ -670,7 +953,7 @@ class Compared:
 def _compare(current: payments.Schedule, simulated: payments.Schedule) -> dict[str, Any]:
     by_tranche: dict[str, Compared] = {}
     by_metric: dict[str, Compared] = {}
-    total = Compared(label="Total")
+    total = Compared(label=_("Total"))
     for side, schedule in (("current", current), ("simulated", simulated)):
         for result in schedule.tranches:
             row = by_tranche.setdefault(result.period.code, Compared(label=result.period.code, due=result.period.due))
@@ -731,32 +1014,48 @@ def _changes(before: payments.Terms, after: payments.Terms) -> list[str]:
     changes = []
     if before.cap_total != after.cap_total:
         changes.append(
-            f"Contract cap: {_money(before.cap_total, currency) if before.cap_total is not None else 'none'} → "
-            f"{_money(after.cap_total, currency) if after.cap_total is not None else 'none'}"
+            _("Contract cap: %(was)s → %(now)s")
+            % {
+                "was": _show("cap_total", before.cap_total, currency),
+                "now": _show("cap_total", after.cap_total, currency),
+            }
         )
     labels = {
-        "price": "price",
-        "tiers": "tiers",
-        "max_units_per_worker": "most units per worker",
-        "cap_units": "unit cap",
-        "cap_amount": "amount cap",
-        "threshold_rate": "threshold rate",
-        "denominator": "threshold over",
+        "price": _("price"),
+        "tiers": _("tiers"),
+        "max_units_per_worker": _("most units per worker"),
+        "cap_units": _("unit cap"),
+        "cap_amount": _("amount cap"),
+        "threshold_rate": _("threshold rate"),
+        "denominator": _("threshold over"),
     }
     for old, new in zip(before.metrics, after.metrics, strict=True):
         for name, label in labels.items():
             was, now = getattr(old, name), getattr(new, name)
             if was != now:
-                changes.append(f"{old.code} {label}: {_show(name, was, currency)} → {_show(name, now, currency)}")
+                changes.append(
+                    _("%(metric)s %(field)s: %(was)s → %(now)s")
+                    % {
+                        "metric": old.code,
+                        "field": label,
+                        "was": _show(name, was, currency),
+                        "now": _show(name, now, currency),
+                    }
+                )
     return changes
 
 
 def _show(name: str, value: Any, currency: str) -> str:
     if value is None:
-        return "none"
+        return _("none")
     if name == "tiers":
-        return "; ".join(f"{'rest' if t.units is None else t.units} at {_money(t.price, currency)}" for t in value)
-    if name in ("price", "cap_amount"):
+        return "; ".join(
+            _("rest at %(price)s") % {"price": _money(t.price, currency)}
+            if t.units is None
+            else _("%(units)s at %(price)s") % {"units": t.units, "price": _money(t.price, currency)}
+            for t in value
+        )
+    if name in ("price", "cap_amount", "cap_total"):
         return _money(value, currency)
     if name == "threshold_rate":
         return _rate(value)

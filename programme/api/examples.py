@@ -40,7 +40,14 @@ SCORECARD = {
     },
     "claims": {"claimed": 12, "verified": 131, "rejected": 4, "reversed": 1},
     "amounts": [
-        {"currency": "USD", "verified": "71350.00", "due": "9450.00", "approved": "61900.00", "paid": "52300.00"}
+        {
+            "currency": "USD",
+            "verified": "71350.00",
+            "paid": "52300.00",
+            "awaiting_payment": "9600.00",
+            "owed_by_provider": "0.00",
+            "due": "9450.00",
+        }
     ],  # fmt: skip
 }
 SCORECARD_EXAMPLES = [

@@ -14,6 +14,7 @@ from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from financing.selectors import GLOSSARY_HELP, money_figures
 from lamp.api_base import ApiSchema, bad_input, error_response, money
 from lamp.tenancy import tenancy_of
 from programme.api import examples
@@ -48,7 +49,9 @@ def scorecard_data(card: Scorecard, *, for_recruiter: bool = False) -> dict[str,
         "fees": {
             "workers_with_fees": None if withheld else card.workers_with_fees,
             "withheld": withheld,
-            "by_category": [] if withheld else [
+            "by_category": []
+            if withheld
+            else [
                 {
                     "category": fee.category,
                     "currency": fee.currency,
@@ -62,10 +65,7 @@ def scorecard_data(card: Scorecard, *, for_recruiter: bool = False) -> dict[str,
         "amounts": [
             {
                 "currency": entry.currency,
-                "verified": money(entry.verified, entry.currency),
-                "due": money(entry.due, entry.currency),
-                "approved": money(entry.approved, entry.currency),
-                "paid": money(entry.paid, entry.currency),
+                **money_figures(entry, entry.currency),
             }
             for entry in sorted(card.amounts.values(), key=lambda entry: entry.currency)
         ],
@@ -118,10 +118,11 @@ class _Fees(serializers.Serializer):
 
 class _Amounts(serializers.Serializer):
     currency = serializers.CharField()
-    verified = serializers.CharField(help_text="Every payment line of the recruiter's contracts.")
-    due = serializers.CharField(help_text="Lines in open tranches.")
-    approved = serializers.CharField(help_text="Lines in approved or paid tranches.")
-    paid = serializers.CharField(help_text="Disbursed by the payers.")
+    verified = serializers.CharField(help_text=GLOSSARY_HELP["verified"])
+    paid = serializers.CharField(help_text=GLOSSARY_HELP["paid"])
+    awaiting_payment = serializers.CharField(help_text=GLOSSARY_HELP["awaiting_payment"])
+    owed_by_provider = serializers.CharField(help_text=GLOSSARY_HELP["owed_by_provider"])
+    due = serializers.CharField(help_text=GLOSSARY_HELP["due"])
 
 
 class ScorecardSerializer(serializers.Serializer):

@@ -114,9 +114,10 @@ def test_the_cards_add_up_every_visible_pilot(staff_client, world):
     assert (totals.placed, totals.past_screening) == (4, 6)
     assert totals.workers_with_fees == 2
     eur, usd = overview.amounts
-    assert (usd.currency, usd.verified, usd.due, usd.approved, usd.paid) == (
-        "USD", Decimal("2000.00"), Decimal("500.00"), Decimal("1500.00"), Decimal("1500.00"),
+    assert (usd.currency, usd.verified, usd.paid, usd.awaiting_payment, usd.due) == (
+        "USD", Decimal("2000.00"), Decimal("1500.00"), Decimal("0"), Decimal("500.00"),
     )  # fmt: skip
+    assert usd.adds_up and eur.adds_up
     assert usd.cap_total == Decimal("10000.00")
     assert (eur.currency, eur.verified, eur.paid, eur.cap_total) == ("EUR", Decimal("500.00"), Decimal("300.00"), None)
 

@@ -223,7 +223,7 @@ def test_a_recruiter_reads_its_own_scorecard_without_links_into_staff_pages(clie
     assert response.status_code == 200
     html = response.content.decode()
     for staff_page in ("/workers/", "/claims/", "/contracts/", "/pilots/", "/verification/"):
-        assert staff_page not in html
+        assert f'href="{staff_page}' not in html  # the portal's own pages (/portal/workers/…) are its
     assert "Your organisation's scorecard (read-only)" in html
     assert "K1-FUNDER" in html  # its contract is named, not linked
     assert response.context["card"] == recruiter_scorecards(recruiters=[world["alfa"]])[0]
