@@ -21,6 +21,8 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from financing.models import ClaimStatus
 from lamp.access import FUNDER, RECRUITER, STAFF, dashboard_page
@@ -43,18 +45,16 @@ from programme.selectors import (
     scorecard_totals,
     worker_page,
 )
+from programme.worker_actions import worker_context
 from recruitment.models import Certification, Recruiter
 from workers.models import FeeCategory, Worker
 
 
 @dashboard_page(STAFF, FUNDER, RECRUITER)
 def home(request: HttpRequest) -> HttpResponse:
-    """Staff and funders start on the overview; a recruiter on its own scorecard."""
+    """Staff and funders start on the overview; a recruiter on its portal (``programme.portal``)."""
     if request.tenancy_kind == RECRUITER:  # set by dashboard_page
-        recruiter = Recruiter.objects.filter(organisation_id=request.user.organisation_id).only("pk").first()
-        if recruiter is not None:
-            return redirect("programme:scorecard", pk=recruiter.pk)
-        return redirect("programme:scorecards")
+        return redirect("programme:portal")
     return redirect("programme:overview")
 
 
@@ -93,11 +93,9 @@ def worker(request: HttpRequest, pk: int) -> HttpResponse:
         page = worker_page(user=request.user, pk=pk)
     except Worker.DoesNotExist:
         raise Http404("No such worker.") from None
-    return render(
-        request,
-        "dashboard/programme/worker.html",
-        {"nav": "workers", "d": page, "worker": page.worker, "exits": [stage.value for stage in EXITS]},
-    )
+    # With its history in words and the forms of staff's actions on the worker, each posting to its own view:
+    # programme.worker_actions, which renders the same page again when an action is refused.
+    return render(request, "dashboard/programme/worker.html", worker_context(request, page))
 
 
 # --- Recruiter scorecards -------------------------------------------------------------------------------
@@ -121,16 +119,16 @@ CERTIFICATIONS = dict(Certification.choices)
 FEE_CATEGORIES = dict(FeeCategory.choices)
 #: Column headings of the fee comparison (the full ILO category name is the heading's title).
 FEE_SHORT = {
-    FeeCategory.RECRUITMENT_FEE: "Recruitment fee",
-    FeeCategory.MEDICAL: "Medical",
-    FeeCategory.INSURANCE: "Insurance",
-    FeeCategory.SKILLS_TESTS: "Skills tests",
-    FeeCategory.TRAINING: "Training",
-    FeeCategory.EQUIPMENT: "Equipment",
-    FeeCategory.TRAVEL_LODGING: "Travel, lodging",
-    FeeCategory.ADMINISTRATIVE: "Admin. costs",
-    FeeCategory.ILLEGITIMATE: "Illegitimate",
-    FeeCategory.OTHER: "Other",
+    FeeCategory.RECRUITMENT_FEE: pgettext_lazy("fee category, a column heading", "Recruitment fee"),
+    FeeCategory.MEDICAL: pgettext_lazy("fee category, a column heading", "Medical"),
+    FeeCategory.INSURANCE: pgettext_lazy("fee category, a column heading", "Insurance"),
+    FeeCategory.SKILLS_TESTS: pgettext_lazy("fee category, a column heading", "Skills tests"),
+    FeeCategory.TRAINING: pgettext_lazy("fee category, a column heading", "Training"),
+    FeeCategory.EQUIPMENT: pgettext_lazy("fee category, a column heading", "Equipment"),
+    FeeCategory.TRAVEL_LODGING: pgettext_lazy("fee category, a column heading", "Travel, lodging"),
+    FeeCategory.ADMINISTRATIVE: pgettext_lazy("fee category, a column heading", "Admin. costs"),
+    FeeCategory.ILLEGITIMATE: pgettext_lazy("fee category, a column heading", "Illegitimate"),
+    FeeCategory.OTHER: pgettext_lazy("fee category, a column heading", "Other"),
 }
 
 
@@ -151,7 +149,7 @@ def _sort_from(raw: str) -> tuple[str, str | None]:
         return raw, None
     if not raw:
         return DEFAULT_SORT, None
-    return DEFAULT_SORT, f"“{raw[:40]}” is not a column to sort by: sorted by recruiter name."
+    return DEFAULT_SORT, _("“%(value)s” is not a column to sort by: sorted by recruiter name.") % {"value": raw[:40]}
 
 
 def _columns(sort: str) -> dict[str, dict[str, str]]:
@@ -176,7 +174,7 @@ def _pilot_from(raw: str, pilots: list[Pilot]) -> tuple[Pilot | None, str | None
         for pilot in pilots:
             if pilot.pk == int(raw):
                 return pilot, None
-    return None, "There is no such pilot among yours: showing every recruiter."
+    return None, _("There is no such pilot among yours: showing every recruiter.")
 
 
 def _fee_rows(fees: list[FeeTotal]) -> list[dict[str, Any]]:
@@ -286,7 +284,7 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
         {"stage": stage.value, "label": stage.label, "n": card.workers_by_stage[stage], "exit": stage in EXITS}
         for stage in (*PATH, *EXITS)
     ]
-    amounts = [{"entry": entry, "awaiting_payment": entry.awaiting_payment} for entry in _amount_rows(card.amounts)]
+    amounts = [{"entry": entry} for entry in _amount_rows(card.amounts)]
     # A recruiter reading its own scorecard sees the fee figures only over at least five reporting workers.
     withheld = request.tenancy.recruiter is not None and fees_withheld(card)
     fee_reports = 0 if withheld else sum(fee.reports for fee in card.fees)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +61,8 @@ from workers.signals import worker_facts_changed_on_commit
 #: user or token), or the worker's own link.
 ACCOUNT = "account"
 WORKER_LINK = "worker_link"
+#: No pilot's fact is dated before this year: an earlier date is a typing error.
+EARLIEST_YEAR = 2000
 
 
 @transaction.atomic
@@ -109,6 +112,13 @@ def journey_move(
             raise PermissionDenied("Only program staff may override the journey.")
         if stage not in Stage.values:
             raise JourneyError(current=current, requested=stage, message=f"'{stage}' is not a stage.")
+        # An override passes over the order of the stages, never over the calendar.
+        if occurred_on > timezone.localdate():
+            raise JourneyError(current=current, requested=stage, message=f"{occurred_on} is in the future.")
+        if occurred_on.year < EARLIEST_YEAR:
+            raise JourneyError(
+                current=current, requested=stage, message=f"{occurred_on} is before 2000: check the year."
+            )
     else:
         check_move(current=current, requested=stage, required=locked.pilot.required_stages)
         _check_date(worker=locked, stage=stage, occurred_on=occurred_on)
@@ -201,6 +211,38 @@ def _sync(target: Worker, source: Worker) -> None:
         setattr(target, field, getattr(source, field))
 
 
+#: Largest evidence file accepted, in bytes (10 MiB).
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+
+#: Accepted evidence types, by declared content type, with the bytes such a file starts with.
+EVIDENCE_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/webp": (b"RIFF",),  # and "WEBP" at offset 8, checked below
+}
+
+
+def evidence_file_check(file: UploadedFile) -> UploadedFile:
+    """The checks an evidence file passes before ``evidence_add`` keeps it, wherever it is uploaded (the API,
+    the dashboard): at most ``MAX_EVIDENCE_BYTES``, a PDF, PNG, JPEG or WebP whose first bytes are what its
+    declared type says. Raises ``ValidationError`` naming ``file``; returns the file with its type normalised."""
+    if file.size is not None and file.size > MAX_EVIDENCE_BYTES:
+        raise ValidationError({"file": f"The file is {file.size} bytes; at most {MAX_EVIDENCE_BYTES} are accepted."})
+    declared = (getattr(file, "content_type", "") or "").split(";")[0].strip().lower()
+    if declared not in EVIDENCE_SIGNATURES:
+        raise ValidationError(
+            {"file": f"'{declared or 'unknown'}' files are not accepted: only {', '.join(EVIDENCE_SIGNATURES)}."}
+        )
+    head = file.read(12)
+    file.seek(0)
+    matches = head.startswith(EVIDENCE_SIGNATURES[declared]) and (declared != "image/webp" or head[8:12] == b"WEBP")
+    if not matches:
+        raise ValidationError({"file": f"The file's content is not {declared}, as it was declared."})
+    file.content_type = declared
+    return file
+
+
 @transaction.atomic
 def evidence_add(
     *,
@@ -246,6 +288,56 @@ def evidence_add(
     return evidence
 
 
+#: The key of a staff confirmation's ``facts`` naming the evidence it confirms.
+CONFIRMS = "confirms_evidence"
+
+
+def evidence_confirmed_ids(evidence: Iterable[Evidence]) -> set[int]:
+    """The ids of the documents among ``evidence`` that a staff confirmation (also among it) confirms."""
+    return {
+        item.facts[CONFIRMS]
+        for item in evidence
+        if item.source == Source.STAFF and isinstance(item.facts, dict) and isinstance(item.facts.get(CONFIRMS), int)
+    }
+
+
+@transaction.atomic
+def evidence_confirm(*, evidence: Evidence, confirmed_by: User | None, note: str = "") -> Evidence:
+    """Program staff confirm a document someone else supplied (the recruiter's copy of an attestation, a
+    payroll record, a certificate): they checked it against its origin and vouch for what it states.
+
+    The outcome rules weigh a fact by who supplied it, so a confirmation is a fact of its own: new evidence of
+    the same kind and the same facts, whose source is staff, naming the document it confirms
+    (``facts["confirms_evidence"]``). The document itself is never changed. Staff only; once a document;
+    never a confirmation of staff's own evidence. Announced after commit, as any evidence is.
+    """
+    if confirmed_by is None or not confirmed_by.is_program_staff:
+        raise PermissionDenied("Only program staff may confirm a document.")
+    document = Evidence.objects.select_for_update().select_related("worker").get(pk=evidence.pk)
+    if document.source == Source.STAFF:
+        raise ValidationError({"evidence": "This document was supplied by program staff: there is nothing to confirm."})
+    if document.kind == EvidenceKind.WORKER_SURVEY:
+        raise ValidationError({"evidence": "A worker's own answers are their voice: staff do not confirm them."})
+    already = Evidence.objects.filter(
+        worker_id=document.worker_id, source=Source.STAFF, **{f"facts__{CONFIRMS}": document.pk}
+    )
+    if already.exists():
+        raise ValidationError({"evidence": "Program staff already confirmed this document."})
+    if len(note) > 300:
+        raise ValidationError({"note": "Ensure this field has no more than 300 characters."})
+    name = document.file.name.rsplit("/", 1)[-1] if document.file else document.reference
+    with translation.override(settings.LANGUAGE_CODE):  # a stored description, in the platform's language
+        kind = str(document.get_kind_display()).lower()
+    return evidence_add(
+        worker=document.worker,
+        kind=document.kind,
+        uploaded_by=confirmed_by,
+        reference=f"Confirms evidence {document.pk}: {name}"[:300],
+        description=(note.strip() or f"Program staff confirmed the {kind}")[:300],
+        facts={**(document.facts if isinstance(document.facts, dict) else {}), CONFIRMS: document.pk},
+    )
+
+
 # --- Employment and training results, with who recorded them ------------------------------------------
 
 
@@ -253,6 +345,13 @@ def evidence_add(
 def employment_save(*, employment: Employment, recorded_by: User | None) -> Employment:
     """Record an employment, or a change to it (its end and separation too), as ``recorded_by``: who records
     it is its source (the employer, staff…), which the outcome rules weigh. Announced after commit."""
+    today = timezone.localdate()
+    for name in ("start_date", "end_date"):
+        day = getattr(employment, name)
+        if day is not None and day > today:
+            raise ValidationError({name: "Record an employment as it happened: this date is in the future."})
+        if day is not None and day.year < EARLIEST_YEAR:
+            raise ValidationError({name: "No pilot employment started before 2000: check the year."})
     if employment.end_date is not None and employment.end_date < employment.start_date:
         raise ValidationError({"end_date": "An employment cannot end before it started."})
     if employment.separation_reason and employment.end_date is None:

@@ -9,18 +9,22 @@ back to the queue with a message, or shows the claim with the refusal.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from financing import selectors, services
+from financing import list_selectors, selectors, services
 from financing.forms import ClaimFilterForm, DecisionFilterForm, DecisionForm, QueueFilterForm, RejectForm
 from financing.models import OutcomeClaim, OutcomeMetric, RbfContract, Verification
 from lamp.access import dashboard_page
+from lamp.listing import csv_response
 from pilots.models import Pilot
 from recruitment.models import Recruiter
 
@@ -36,9 +40,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     valid = form.is_valid()
     chosen = form.filters
     shown = [
-        c
-        for c in contracts
-        if chosen.get("contract") in (None, c.pk) and chosen.get("pilot") in (None, c.pilot_id)
+        c for c in contracts if chosen.get("contract") in (None, c.pk) and chosen.get("pilot") in (None, c.pilot_id)
     ]
     # The counts come with the contracts: the queue's total is theirs, so paging costs no count query.
     total = sum(c.waiting for c in shown) if valid else 0
@@ -72,7 +74,7 @@ def claim_verify(request: HttpRequest, pk: int) -> HttpResponse:
         services.claim_verify(claim=claim, user=request.user, recompute=True)
     except (ValidationError, PermissionDenied) as refused:
         return _refused(request, pk=pk, refused=refused, next_url=next_url)
-    return _decided(request, pk=pk, outcome="Verified — the schedule will update", next_url=next_url)
+    return _decided(request, pk=pk, outcome=_("Verified — the schedule will update"), next_url=next_url)
 
 
 @require_POST
@@ -89,7 +91,9 @@ def claim_reject(request: HttpRequest, pk: int) -> HttpResponse:
         services.claim_reject(claim=claim, user=request.user, reason=reason)
     except (ValidationError, PermissionDenied) as refused:
         return _refused(request, pk=pk, refused=refused, next_url=form.cleaned_data["next"], reason=reason)
-    return _decided(request, pk=pk, outcome=f"Rejected: {reason}", next_url=form.cleaned_data["next"])
+    return _decided(
+        request, pk=pk, outcome=_("Rejected: %(reason)s") % {"reason": reason}, next_url=form.cleaned_data["next"]
+    )
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -105,7 +109,11 @@ def _decided(request: HttpRequest, *, pk: int, outcome: str, next_url: str) -> H
     item = _item(request, pk)
     if _is_htmx(request):
         return render(request, "dashboard/financing/queue_item.html", {"item": item, "outcome": outcome})
-    messages.success(request, f"{item.claim.worker} · {item.claim.metric.code}: {outcome}.")
+    messages.success(
+        request,
+        _("%(worker)s · %(code)s: %(outcome)s.")
+        % {"worker": item.claim.worker, "code": item.claim.metric.code, "outcome": outcome},
+    )
     return redirect(next_url or reverse("financing:queue"))
 
 
@@ -118,7 +126,7 @@ def _refused(
     context = {
         "nav": "queue",
         "item": _item(request, pk),
-        "error": f"Nothing changed. {error}",
+        "error": _("Nothing changed. %(error)s") % {"error": error},
         "next_url": next_url or reverse("financing:queue"),
         "reason": reason,
     }
@@ -126,10 +134,8 @@ def _refused(
     return render(request, f"dashboard/financing/{template}", context, status=status)
 
 
-@require_GET
-@dashboard_page()
-def claim_list(request: HttpRequest) -> HttpResponse:
-    """Every claim staff can see, filtered by contract, metric, status, recruiter and pilot; 50 a page."""
+def _claim_filters(request: HttpRequest) -> tuple[ClaimFilterForm, bool]:
+    """The claims list's filter form, bound and checked, with the choices the viewer may see: four queries."""
     user = request.user
     contracts = list(RbfContract.objects.visible_to(user).only("pk", "reference", "name").order_by("reference"))
     metrics = list(
@@ -141,29 +147,102 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     recruiters = list(Recruiter.objects.visible_to(user).select_related("organisation").order_by("organisation__name"))
     pilots = list(Pilot.objects.visible_to(user).only("pk", "name").order_by("name"))
     form = ClaimFilterForm(request.GET, contracts=contracts, metrics=metrics, recruiters=recruiters, pilots=pilots)
-    valid = form.is_valid()
-    claims = selectors.claims_listed(user=user, **form.filters) if valid else OutcomeClaim.objects.none()
+    return form, form.is_valid()
+
+
+def _refusals(form: Any, refused: str) -> str:
+    """A CSV request's refusals as plain text, each naming its parameter."""
+    return "\n".join(([refused] if refused else []) + list(form.error_lines))
+
+
+@require_GET
+@dashboard_page()
+def claim_list(request: HttpRequest) -> HttpResponse:
+    """Every claim staff can see, filtered by contract, metric, status, recruiter and pilot, the newest
+    claim first or sorted by a column (``?sort=amount`` / ``-amount``); 50 a page, each with what its
+    payment lines pay. A bad filter or sort answers 400 naming it."""
+    form, valid = _claim_filters(request)
+    sort, refused = list_selectors.CLAIM_SORTING.from_request(request.GET)
+    valid = valid and not refused
+    claims = selectors.claims_listed(user=request.user, **form.filters) if valid else OutcomeClaim.objects.none()
     page = Paginator(claims, selectors.CLAIMS_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     if page.paginator.count:
-        rows = selectors.claim_rows(claims=claims, offset=page.start_index() - 1, limit=selectors.CLAIMS_PAGE_SIZE)
-    context = {"nav": "queue", "form": form, "page": page, "claims": rows, "filtered": bool(form.filters)}
+        rows = list_selectors.claim_page(
+            claims=claims, sort=sort, offset=page.start_index() - 1, limit=selectors.CLAIMS_PAGE_SIZE
+        )
+    context = {
+        "nav": "queue",
+        "form": form,
+        "page": page,
+        "claims": rows,
+        "filtered": bool(form.filters),
+        "sort": sort,
+        "sort_error": refused,
+    }
     return render(request, "dashboard/financing/claims.html", context, status=200 if valid else 400)
+
+
+@require_GET
+@dashboard_page()
+def claim_list_csv(request: HttpRequest) -> HttpResponse:
+    """The claims list as filtered and sorted, every page of it, as a streamed CSV file."""
+    form, valid = _claim_filters(request)
+    sort, refused = list_selectors.CLAIM_SORTING.from_request(request.GET)
+    if not valid or refused:
+        return HttpResponse(_refusals(form, refused), status=400, content_type="text/plain; charset=utf-8")
+    claims = selectors.claims_listed(user=request.user, **form.filters)
+    return csv_response(
+        filename="claims.csv",
+        header=list_selectors.CLAIM_CSV_HEADER,
+        rows=list_selectors.claim_csv_rows(claims=claims, sort=sort),
+    )
 
 
 #: Automatic decisions on one page.
 DECISIONS_PAGE_SIZE = 50
 
 
+def _decision_filters(request: HttpRequest) -> tuple[DecisionFilterForm, bool]:
+    contracts = list(RbfContract.objects.visible_to(request.user).only("pk", "reference", "name").order_by("reference"))
+    form = DecisionFilterForm(request.GET, contracts=contracts)
+    return form, form.is_valid()
+
+
 @require_GET
 @dashboard_page()
 def decisions(request: HttpRequest) -> HttpResponse:
-    """What the automatic rules verified, sent to review or reversed, newest first, on which facts; 50 a page."""
-    contracts = list(RbfContract.objects.visible_to(request.user).only("pk", "reference", "name").order_by("reference"))
-    form = DecisionFilterForm(request.GET, contracts=contracts)
-    valid = form.is_valid()
+    """What the automatic rules verified, sent to review or reversed, newest first (or sorted by a column),
+    on which facts; 50 a page."""
+    form, valid = _decision_filters(request)
+    sort, refused = list_selectors.DECISION_SORTING.from_request(request.GET)
+    valid = valid and not refused
     rows = selectors.automatic_decisions(user=request.user, **form.filters) if valid else Verification.objects.none()
-    page = Paginator(rows, DECISIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows.order_by(*sort.order_by()), DECISIONS_PAGE_SIZE).get_page(request.GET.get("page"))
     items = [(row, selectors.facts_in_words(row.facts)) for row in page.object_list]
-    context = {"nav": "queue", "form": form, "page": page, "items": items, "filtered": any(form.filters.values())}
+    context = {
+        "nav": "queue",
+        "form": form,
+        "page": page,
+        "items": items,
+        "filtered": any(form.filters.values()),
+        "sort": sort,
+        "sort_error": refused,
+    }
     return render(request, "dashboard/financing/decisions.html", context, status=200 if valid else 400)
+
+
+@require_GET
+@dashboard_page()
+def decisions_csv(request: HttpRequest) -> HttpResponse:
+    """The automatic decisions as filtered and sorted, every page of them, as a streamed CSV file."""
+    form, valid = _decision_filters(request)
+    sort, refused = list_selectors.DECISION_SORTING.from_request(request.GET)
+    if not valid or refused:
+        return HttpResponse(_refusals(form, refused), status=400, content_type="text/plain; charset=utf-8")
+    rows = selectors.automatic_decisions(user=request.user, **form.filters)
+    return csv_response(
+        filename="automatic-decisions.csv",
+        header=list_selectors.DECISION_CSV_HEADER,
+        rows=list_selectors.decision_csv_rows(decisions=rows, sort=sort),
+    )

@@ -143,7 +143,7 @@ def test_an_item_shows_who_what_and_the_facts_for_and_against_in_words(staff_cli
     assert str(review.worker) in item
     assert review.worker.recruiter.organisation.name in item
     assert review.metric.contract.reference in item and review.metric.code in item
-    assert "USD 500.00 per unit, at most 1 per worker" in item  # the terms, in words
+    assert "USD 500.00 for each verified unit, at most 1 per worker" in item  # the terms, in words
     assert "05 Jan 2026" in item  # achieved
     assert "2 documents" in item
     assert "The survey reports no fee, but a fee report exists." in item
@@ -160,8 +160,10 @@ def test_a_claim_the_rules_have_not_settled_shows_what_the_evidence_says_today(s
 
     assert texts(response, "for") == ["Employment started on 06 Apr 2026"]
     assert texts(response, "against") == ["No source independent of the payee has confirmed the employment yet"]
-    assert "Waiting for the employer (an attestation or payroll), the worker's own answer, program staff or an " \
+    assert (
+        "Waiting for the employer (an attestation or payroll), the worker's own answer, program staff or an "
         "independent verifier to confirm the employment." in texts(response, "queue-item")[0]
+    )
 
 
 def test_each_item_has_keyboard_friendly_forms_and_the_reason_is_required(staff_client):

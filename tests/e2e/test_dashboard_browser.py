@@ -73,7 +73,8 @@ def test_verify_from_the_queue_then_a_second_staff_member_approves_and_pays_a_tr
     item = page.locator(f"#claim-{waiting.pk}")
     assert "Rosa Ajú" in item.inner_text()
     item.get_by_role("button", name="Verify").click()
-    page.wait_for_selector(f"#claim-{waiting.pk}:has-text('Verified')")
+    # The item is replaced by its result card (the pending card's facts may hold the word "verified" too).
+    page.wait_for_selector(f"#claim-{waiting.pk}.queue-result:has-text('Verified')")
     waiting.refresh_from_db()
     assert waiting.status == ClaimStatus.VERIFIED
 
