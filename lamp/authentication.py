@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -32,12 +33,12 @@ class TokenAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
-                "Malformed Authorization header: send 'Authorization: Bearer <token>', the token without spaces."
+                _("Malformed Authorization header: send 'Authorization: Bearer <token>', the token without spaces.")
             )
         try:
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError as error:
-            raise exceptions.AuthenticationFailed("Invalid token: it must be plain ASCII.") from error
+            raise exceptions.AuthenticationFailed(_("Invalid token: it must be plain ASCII.")) from error
         try:
             token = api_token_authenticate(secret=secret)
         except TokenRefused as refused:

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lamp.models import ApiToken
 
@@ -38,7 +39,9 @@ def hash_secret(secret: str) -> str:
 def api_token_create(*, user: AbstractUser, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
     """Issue a token to ``user``; return it with its secret, which is never available again."""
     if expires_in_days is not None and expires_in_days < 1:
-        raise ValidationError({"expires_in_days": "A token must last at least one day; leave it empty for no expiry."})
+        raise ValidationError(
+            {"expires_in_days": _("A token must last at least one day; leave it empty for no expiry.")}
+        )
     random_part = secrets.token_urlsafe(32)
     secret = f"{SECRET_PREFIX}{random_part}"
     now = timezone.now()
@@ -73,15 +76,16 @@ def api_token_authenticate(*, secret: str, now: datetime.datetime | None = None)
         # ``key_hash`` is unique: a plain ``get`` needs no ORDER BY.
         token = ApiToken.objects.select_related("user").get(key_hash=hash_secret(secret))
     except ApiToken.DoesNotExist:
-        raise TokenRefused("Invalid token.") from None
+        raise TokenRefused(_("Invalid token.")) from None
     if token.revoked_at is not None:
-        raise TokenRefused("This token has been revoked; ask the platform staff for a new one.")
+        raise TokenRefused(_("This token has been revoked; ask the platform staff for a new one."))
     if token.expires_at is not None and token.expires_at <= now:
         raise TokenRefused(
-            f"This token expired at {token.expires_at:%Y-%m-%d %H:%M} UTC; ask the platform staff for a new one."
+            _("This token expired at %(moment)s UTC; ask the platform staff for a new one.")
+            % {"moment": f"{token.expires_at:%Y-%m-%d %H:%M}"}
         )
     if not token.user.is_active:
-        raise TokenRefused("The user of this token is inactive.")
+        raise TokenRefused(_("The user of this token is inactive."))
     api_token_record_use(token=token, now=now)
     return token
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from programme import views
+from programme import portal, views, worker_actions
 
 app_name = "programme"
 
@@ -10,6 +10,30 @@ urlpatterns = [
     path("pilots/", views.overview, name="overview"),
     path("pilots/<int:pk>/", views.pilot, name="pilot"),
     path("workers/<int:pk>/", views.worker, name="worker"),
+    # Staff's actions on a worker's page (programme/worker_actions.py), each a form POST.
+    path("workers/<int:pk>/move/", worker_actions.journey_move, name="worker-move"),
+    path("workers/<int:pk>/employments/", worker_actions.employment_add, name="worker-employment"),
+    path(
+        "workers/<int:pk>/employments/<int:employment_id>/end/",
+        worker_actions.employment_end,
+        name="worker-employment-end",
+    ),
+    path("workers/<int:pk>/evidence/", worker_actions.evidence_upload, name="worker-evidence"),
+    path(
+        "workers/<int:pk>/evidence/<int:evidence_id>/confirm/",
+        worker_actions.evidence_confirm,
+        name="worker-evidence-confirm",
+    ),
+    path("workers/<int:pk>/fees/", worker_actions.fee_report, name="worker-fee"),
     path("recruiters/", views.scorecards, name="scorecards"),
     path("recruiters/<int:pk>/", views.scorecard, name="scorecard"),
+    # The recruiter portal (programme/portal.py): a partner's own workers, claims, contracts and API tokens.
+    path("portal/", portal.home, name="portal"),
+    path("portal/workers/", portal.workers, name="portal-workers"),
+    path("portal/workers/<int:pk>/", portal.worker, name="portal-worker"),
+    path("portal/claims/", portal.claims, name="portal-claims"),
+    path("portal/claims/<int:pk>/", portal.claim, name="portal-claim"),
+    path("portal/contracts/", portal.contracts, name="portal-contracts"),
+    path("portal/tokens/", portal.tokens, name="portal-tokens"),
+    path("portal/tokens/<int:pk>/revoke/", portal.token_revoke, name="portal-token-revoke"),
 ]
