@@ -6,11 +6,14 @@ An error answers ``{"detail": "<summary>", "errors": [{"field": "<path>", "messa
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -40,6 +43,7 @@ urlpatterns = [
     *router.urls,
 ]
 
+
 def field_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]:
     """Flatten DRF's nested error detail into ``[{"field": path, "message": text}]``."""
     if isinstance(detail, dict):
@@ -58,11 +62,22 @@ def field_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]:
         return errors
     return [{"field": prefix or None, "message": str(detail)}]
 
+
+#: ``get_object_or_404``'s message, which Django leaves untranslated.
+_NO_MATCH = re.compile(r"No (?P<model>\w+) matches the given query\.")
+
+
+def _not_found_message(message: str) -> str:
+    """An ``Http404``'s message in the request's language, where it is Django's own."""
+    match = _NO_MATCH.fullmatch(message)
+    return _("No %(model)s matches the given query.") % match.groupdict() if match else message
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     # Django's own exceptions become DRF's here, not only inside DRF's handler, so that their message
     # (or DRF's default, "Not found.", for a bare ``Http404``) is the one given below.
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound(*exc.args)
+        exc = exceptions.NotFound(*[_not_found_message(str(arg)) for arg in exc.args[:1]])
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
@@ -70,7 +85,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = field_errors(exc.detail)
-        summary = errors[0]["message"] if len(errors) == 1 else f"{len(errors)} fields are invalid."
+        count = len(errors)
+        summary = (
+            errors[0]["message"]
+            if count == 1
+            else ngettext("%(count)d field is invalid.", "%(count)d fields are invalid.", count) % {"count": count}
+        )
     else:
         detail = getattr(exc, "detail", str(exc))
         errors = [{"field": None, "message": str(detail)}]
@@ -78,10 +98,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response.data = {"detail": summary, "errors": errors}
     return response
 
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """The site's 404 page (``handler404``): under ``/api/`` a URL that no route matches answers in the
     API's error shape too, not with an HTML page a client cannot read."""
     if request.path.startswith("/api/"):
-        message = "No API endpoint at this URL; the endpoints are listed at /api/docs/."
+        message = _("No API endpoint at this URL; the endpoints are listed at /api/docs/.")
         return JsonResponse({"detail": message, "errors": [{"field": None, "message": message}]}, status=404)
     return defaults.page_not_found(request, exception)

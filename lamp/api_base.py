@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
+from django.utils.translation import gettext, gettext_noop
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_examples_list
@@ -78,7 +79,8 @@ class KeysetPagination(CursorPagination):
     #: The list's path, for the schema's example of a ``next`` link.
     example_path = "/api/v1/"
     example_cursor = "eyJvIjoiaWQiLCJwIjpbNDgxMl19"
-    invalid_cursor_message = (
+    #: In English for the schema; the answer gives it in the request's language.
+    invalid_cursor_message = gettext_noop(
         "This cursor does not belong to this list and order; follow the `next` and `previous` links as given, "
         "or start again without a cursor."
     )
@@ -158,7 +160,9 @@ class KeysetPagination(CursorPagination):
                 raise ValueError("a NUL character, which PostgreSQL refuses")
             return position, bool(payload.get("r"))
         except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError, ValidationError) as error:
-            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from error
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: [gettext(self.invalid_cursor_message)]}
+            ) from error
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         paged = super().get_paginated_response_schema(schema)

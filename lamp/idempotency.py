@@ -40,6 +40,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -82,7 +83,7 @@ def idempotency_records_purge(
     deleted = 0
     while True:
         batch = IdempotencyRecord.objects.filter(created_at__lt=cutoff).order_by("pk").values("pk")[:PURGE_BATCH_SIZE]
-        count, _ = IdempotencyRecord.objects.filter(pk__in=batch).delete()
+        count, _kinds = IdempotencyRecord.objects.filter(pk__in=batch).delete()
         deleted += count
         if count < PURGE_BATCH_SIZE:
             return deleted
@@ -148,7 +149,9 @@ def idempotency_begin(*, request: Request) -> IdempotencyRecord | None:
         return None
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise IdempotencyKeyInvalid({HEADER: [f"Send a key of 1 to {MAX_KEY_LENGTH} characters, e.g. a UUID."]})
+        raise IdempotencyKeyInvalid(
+            {HEADER: [_("Send a key of 1 to %(most)d characters, e.g. a UUID.") % {"most": MAX_KEY_LENGTH}]}
+        )
     user = request.user
     fingerprint = request_fingerprint(request)
     path = request.path
@@ -169,14 +172,14 @@ def idempotency_begin(*, request: Request) -> IdempotencyRecord | None:
             continue
         if existing.request_fingerprint != fingerprint or existing.path != path or existing.method != request.method:
             raise IdempotencyKeyReused(
-                {HEADER: ["This key was already used with a different request; send a new key for a new request."]}
+                {HEADER: [_("This key was already used with a different request; send a new key for a new request.")]}
             )
         if existing.status_code is None:
             raise IdempotencyKeyInProgress(
-                {HEADER: ["A request with this key is still in progress; retry once it has finished."]}
+                {HEADER: [_("A request with this key is still in progress; retry once it has finished.")]}
             )
         raise _Replay(_replay(existing))
-    raise IdempotencyKeyInProgress({HEADER: ["A request with this key is still in progress; retry in a moment."]})
+    raise IdempotencyKeyInProgress({HEADER: [_("A request with this key is still in progress; retry in a moment.")]})
 
 
 def idempotency_finish(*, record: IdempotencyRecord, response: Response | None) -> None:

@@ -36,7 +36,14 @@ from lamp.tenancy import tenancy_of
 from pilots.models import User
 from pilots.stages import Stage
 from recruitment.models import Recruiter, RecruiterAssignment
-from workers.models import Gender, IdentityDocumentType, JourneyEvent, Worker, identity_document_hash
+from workers.models import (
+    Gender,
+    IdentityDocumentType,
+    JourneyEvent,
+    Worker,
+    document_tail_hash_of,
+    identity_document_hash,
+)
 
 MAX_ROWS = 10_000
 MODES = ("atomic", "partial")
@@ -282,8 +289,11 @@ def _parse(*, number: int, raw: Any, context: _Context, errors: list[dict[str, A
     _check_fields(values, error=error, skip={e["field"] for e in errors})
     if errors:
         return None
-    return _Row(number=number, values=values, name_key=_name_key(values["given_names"], values["family_names"],
-                                                               born, values["nationality"]))
+    return _Row(
+        number=number,
+        values=values,
+        name_key=_name_key(values["given_names"], values["family_names"], born, values["nationality"]),
+    )
 
 
 def _check_fields(values: dict[str, Any], *, error: Any, skip: set[str | None]) -> None:
@@ -393,8 +403,8 @@ def _check_duplicates(row: _Row, *, context: _Context, errors: list[dict[str, An
 WORKER_FIELDS = (
     "id", "given_names", "family_names", "date_of_birth", "gender", "nationality", "phone", "phone_masked", "email",
     "identity_document_type", "identity_document_country", "identity_document_number", "identity_document_hash",
-    "identity_document_masked", "language_levels", "consent_given_at", "recruiter", "pilot", "current_stage",
-    "season", "stage_changed_on", "created_at", "updated_at",
+    "identity_document_masked", "identity_document_tail_hash", "language_levels", "consent_given_at", "recruiter",
+    "pilot", "current_stage", "season", "stage_changed_on", "created_at", "updated_at",
 )  # fmt: skip
 EVENT_FIELDS = (
     "worker", "pilot", "season", "stage", "occurred_on", "recorded_at", "recorded_by", "evidence", "note",
@@ -434,7 +444,8 @@ def _write(*, good: list[_Row], user: User) -> list[int]:
                 phone.get_prep_value(v["phone"]), phone_masked.masked(v["phone"]), v["email"],
                 v["identity_document_type"], v["identity_document_country"],
                 document.get_prep_value(v["identity_document_number"]), v["identity_document_hash"],
-                document_masked.masked(v["identity_document_number"]), v["language_levels"], v["consent_given_at"],
+                document_masked.masked(v["identity_document_number"]),
+                document_tail_hash_of(v["identity_document_number"]), v["language_levels"], v["consent_given_at"],
                 v["recruiter_id"], v["pilot_id"],
             )  # fmt: skip
             workers.write("\t".join(map(_copy_value, cells)) + worker_tail)

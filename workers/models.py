@@ -12,7 +12,9 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Right
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from encrypted_fields.fields import EncryptedCharField, EncryptedTextField
 
@@ -36,17 +38,17 @@ from workers.querysets import (
 
 
 class Gender(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    NON_BINARY = "non_binary", "Non-binary"
-    UNDISCLOSED = "undisclosed", "Prefers not to say"
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    NON_BINARY = "non_binary", _("Non-binary")
+    UNDISCLOSED = "undisclosed", _("Prefers not to say")
 
 
 class IdentityDocumentType(models.TextChoices):
-    PASSPORT = "passport", "Passport"
-    NATIONAL_ID = "national_id", "National identity card"
-    SEAFARER_BOOK = "seafarer_book", "Seafarer's identity document"
-    OTHER = "other", "Other"
+    PASSPORT = "passport", _("Passport")
+    NATIONAL_ID = "national_id", _("National identity card")
+    SEAFARER_BOOK = "seafarer_book", _("Seafarer's identity document")
+    OTHER = "other", _("Other")
 
 
 def identity_document_hash(*, country: str, number: str) -> str:
@@ -58,6 +60,62 @@ def identity_document_hash(*, country: str, number: str) -> str:
     normalised = re.sub(r"[\s\-.]", "", number).upper()
     message = f"{country.upper()}:{normalised}".encode()
     return hmac.new(settings.IDENTITY_HASH_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+#: How many of a document number's last characters the lists show (``identity_document_masked``).
+DOCUMENT_TAIL = 4
+
+
+def identity_document_tail_hash(tail: str) -> str:
+    """A keyed hash of the last characters a list shows of a document number (``181U`` of ``P4470181U``),
+    normalised as ``identity_document_hash`` normalises a number: a search for what staff read on a list
+    finds the worker without decrypting a row. Keyed like the full number's hash, in its own domain
+    (``tail:``), and with no country: the list does not show it."""
+    normalised = re.sub(r"[\s\-.]", "", tail).upper()[-DOCUMENT_TAIL:]
+    return hmac.new(settings.IDENTITY_HASH_KEY.encode(), f"tail:{normalised}".encode(), hashlib.sha256).hexdigest()
+
+
+def document_tail_hash_of(number: str | None) -> str:
+    """The tail hash a worker with document ``number`` is found by; "" when the list shows none of it
+    (no number, or one so short that ``mask_tail`` masks it whole)."""
+    normalised = re.sub(r"[\s\-.]", "", number or "")
+    if len(number or "") <= DOCUMENT_TAIL * 2 or len(normalised) < DOCUMENT_TAIL:
+        return ""
+    return identity_document_tail_hash(normalised[-DOCUMENT_TAIL:])
+
+
+class DocumentTailHashField(models.CharField):
+    """``identity_document_tail_hash`` of another (encrypted) field of the same row, kept in step with it on
+    every write as ``MaskedCopyField`` keeps a masked copy: ``pre_save`` recomputes it on ``save()`` and in
+    ``bulk_create``; a raw write (COPY) computes it with ``document_tail_hash_of``."""
+
+    def __init__(self, *args: Any, source: str, **kwargs: Any) -> None:
+        self.source = source
+        kwargs.update(max_length=64, blank=True, default="", editable=False, db_index=True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        for key in ("max_length", "blank", "default", "editable", "db_index"):
+            kwargs.pop(key, None)
+        kwargs["source"] = self.source
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = document_tail_hash_of(getattr(model_instance, self.source))
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+#: The stages in the order of the journey (then the exits, then anything else): the staff list's sort by
+#: stage (``workers.selectors.WORKER_SORTING``), indexed with the id below.
+STAGE_ORDER = models.Case(
+    *(models.When(current_stage=stage, then=models.Value(position)) for position, stage in enumerate(Stage.values)),
+    default=models.Value(len(Stage.values)),
+    output_field=models.IntegerField(),
+)
+#: The characters of the document number a list shows: the staff list's sort by document, indexed below.
+DOCUMENT_SHOWN = Right("identity_document_masked", DOCUMENT_TAIL)
 
 
 class Worker(models.Model):
@@ -79,7 +137,9 @@ class Worker(models.Model):
     # Encrypted at rest (Fernet); found by its keyed hash, shown masked.
     identity_document_number = EncryptedCharField(max_length=60, null=True, blank=True)
     identity_document_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
-    identity_document_masked = MaskedCopyField(source="identity_document_number", visible=4)
+    identity_document_masked = MaskedCopyField(source="identity_document_number", visible=DOCUMENT_TAIL)
+    # The keyed hash of the characters the masked copy shows: a search for ``181U`` finds ``•••••181U``.
+    identity_document_tail_hash = DocumentTailHashField(source="identity_document_number")
     language_levels = models.JSONField(
         default=dict, blank=True, help_text='CEFR levels by ISO 639-1 language, e.g. {"en": "B1", "de": "A2"}.'
     )
@@ -115,6 +175,14 @@ class Worker(models.Model):
             models.Index(fields=["recruiter", "id"]),
             models.Index(fields=["nationality"]),
             models.Index(fields=["family_names", "given_names", "date_of_birth"]),
+            # The staff list's orders (``workers.selectors.WORKER_SORTING``): each column, then the id, so a
+            # keyset page of 100,000 workers sorted by it reads one page of the index.
+            models.Index(fields=["family_names", "given_names", "id"], name="worker_sort_name"),
+            models.Index(fields=["nationality", "id"], name="worker_sort_nationality"),
+            models.Index(fields=["gender", "id"], name="worker_sort_gender"),
+            models.Index(fields=["season", "id"], name="worker_sort_season"),
+            models.Index(STAGE_ORDER, F("id"), name="worker_sort_stage"),
+            models.Index(DOCUMENT_SHOWN, F("id"), name="worker_sort_document"),
         ]
 
     def __str__(self) -> str:
@@ -125,7 +193,8 @@ class Worker(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             names = set(update_fields)
-            masked = (f for f in self._meta.concrete_fields if isinstance(f, MaskedCopyField))
+            copies = (MaskedCopyField, DocumentTailHashField)
+            masked = (f for f in self._meta.concrete_fields if isinstance(f, copies))
             names |= {f.name for f in masked if f.source in names}
             kwargs["update_fields"] = names
         super().save(*args, **kwargs)
@@ -157,14 +226,14 @@ class Source(models.TextChoices):
     never taken from what a request says. The rules count a fact only when its source is independent of the
     contract's payee (its provider): ``source_organisation`` says which organisation, if any, supplied it."""
 
-    WORKER = "worker", "The worker (own link)"
-    EMPLOYER = "employer", "Employer"
-    RECRUITER = "recruiter", "Recruiter"
-    TRAINING_PROVIDER = "training_provider", "Training provider"
-    STAFF = "staff", "Program staff"
-    VERIFIER = "verifier", "Independent verifier"
-    PARTNER = "partner", "Another partner organisation"
-    UNRECORDED = "unrecorded", "Not recorded"
+    WORKER = "worker", _("The worker (own link)")
+    EMPLOYER = "employer", _("Employer")
+    RECRUITER = "recruiter", _("Recruiter")
+    TRAINING_PROVIDER = "training_provider", _("Training provider")
+    STAFF = "staff", _("Program staff")
+    VERIFIER = "verifier", _("Independent verifier")
+    PARTNER = "partner", _("Another partner organisation")
+    UNRECORDED = "unrecorded", _("Not recorded")
 
 
 #: The source a user of an organisation of each kind speaks as.
@@ -204,13 +273,13 @@ def _source_fields(help_text: str) -> tuple[models.CharField, models.ForeignKey]
 
 
 class EvidenceKind(models.TextChoices):
-    EMPLOYER_ATTESTATION = "employer_attestation", "Employer attestation"
-    PAYROLL_RECORD = "payroll_record", "Payroll record"
-    CERTIFICATE = "certificate", "Certificate"
-    VISA = "visa", "Visa"
-    TRAVEL_RECORD = "travel_record", "Travel record"
-    WORKER_SURVEY = "worker_survey", "Worker survey"
-    OTHER = "other", "Other"
+    EMPLOYER_ATTESTATION = "employer_attestation", _("Employer attestation")
+    PAYROLL_RECORD = "payroll_record", _("Payroll record")
+    CERTIFICATE = "certificate", _("Certificate")
+    VISA = "visa", _("Visa")
+    TRAVEL_RECORD = "travel_record", _("Travel record")
+    WORKER_SURVEY = "worker_survey", _("Worker survey")
+    OTHER = "other", _("Other")
 
 
 class Evidence(models.Model):
@@ -253,9 +322,7 @@ class Evidence(models.Model):
         return f"{self.get_kind_display()} for {self.worker}"
 
 
-@pgtrigger.register(
-    pgtrigger.Protect(name="journey_events_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
-)
+@pgtrigger.register(pgtrigger.Protect(name="journey_events_append_only", operation=pgtrigger.Update | pgtrigger.Delete))
 class JourneyEvent(models.Model):
     """One step of a worker's journey. Append-only: a correction is a new event (a staff override)."""
 
@@ -287,6 +354,14 @@ class JourneyEvent(models.Model):
         indexes = [
             models.Index(fields=["worker", "season", "recorded_at"]),
             models.Index(fields=["pilot", "stage", "occurred_on"]),
+            # The day of a worker's first registration, read for every worker when the staff list is sorted
+            # by it: found, with the day, in this index alone.
+            models.Index(
+                fields=["worker", "season", "recorded_at", "id"],
+                include=["occurred_on"],
+                condition=Q(stage=Stage.REGISTERED),
+                name="journey_first_registration",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -294,14 +369,14 @@ class JourneyEvent(models.Model):
 
 
 class SeparationReason(models.TextChoices):
-    CONTRACT_COMPLETED = "contract_completed", "Contract completed"
-    RESIGNED = "resigned", "Resigned"
-    DISMISSED = "dismissed", "Dismissed"
-    INJURY_OR_ILLNESS = "injury_or_illness", "Injury or illness"
-    EMPLOYER_CLOSED = "employer_closed", "Employer closed or cut jobs"
-    REPATRIATED = "repatriated", "Repatriated"
-    ABSCONDED = "absconded", "Left without notice"
-    OTHER = "other", "Other"
+    CONTRACT_COMPLETED = "contract_completed", _("Contract completed")
+    RESIGNED = "resigned", _("Resigned")
+    DISMISSED = "dismissed", _("Dismissed")
+    INJURY_OR_ILLNESS = "injury_or_illness", _("Injury or illness")
+    EMPLOYER_CLOSED = "employer_closed", _("Employer closed or cut jobs")
+    REPATRIATED = "repatriated", _("Repatriated")
+    ABSCONDED = "absconded", _("Left without notice")
+    OTHER = "other", _("Other")
 
 
 @tracked
@@ -373,8 +448,8 @@ class TrainingEnrollment(models.Model):
 
 
 class DuplicateReason(models.TextChoices):
-    IDENTITY_DOCUMENT = "identity_document", "Same identity document"
-    NAME_AND_BIRTH = "name_and_birth", "Same names, date of birth and nationality"
+    IDENTITY_DOCUMENT = "identity_document", _("Same identity document")
+    NAME_AND_BIRTH = "name_and_birth", _("Same names, date of birth and nationality")
 
 
 class DuplicateFlag(models.Model):
@@ -415,36 +490,36 @@ class DuplicateFlag(models.Model):
 class FeeCategory(models.TextChoices):
     """ILO general principles and operational guidelines: recruitment fees and related costs."""
 
-    RECRUITMENT_FEE = "recruitment_fee", "Recruitment fee"
-    MEDICAL = "medical", "Medical costs"
-    INSURANCE = "insurance", "Insurance"
-    SKILLS_TESTS = "skills_tests", "Skills and qualification tests"
-    TRAINING = "training", "Training and orientation"
-    EQUIPMENT = "equipment", "Equipment"
-    TRAVEL_LODGING = "travel_lodging", "Travel and lodging"
-    ADMINISTRATIVE = "administrative", "Administrative (passports, visas, permits, documents)"
-    ILLEGITIMATE = "illegitimate", "Illegitimate costs (bribes, kickbacks, deposits, bonds)"
-    OTHER = "other", "Other"
+    RECRUITMENT_FEE = "recruitment_fee", _("Recruitment fee")
+    MEDICAL = "medical", _("Medical costs")
+    INSURANCE = "insurance", _("Insurance")
+    SKILLS_TESTS = "skills_tests", _("Skills and qualification tests")
+    TRAINING = "training", _("Training and orientation")
+    EQUIPMENT = "equipment", _("Equipment")
+    TRAVEL_LODGING = "travel_lodging", _("Travel and lodging")
+    ADMINISTRATIVE = "administrative", _("Administrative (passports, visas, permits, documents)")
+    ILLEGITIMATE = "illegitimate", _("Illegitimate costs (bribes, kickbacks, deposits, bonds)")
+    OTHER = "other", _("Other")
 
 
 class FeeSource(models.TextChoices):
     """Who reported the fee. Any fee from any source is a finding: the pilots are zero-fee."""
 
-    WORKER = "worker", "The worker (own link)"
-    WORKER_SURVEY = "worker_survey", "Worker survey"
-    RECRUITER = "recruiter", "Recruiter"
-    EMPLOYER_PAYROLL = "employer_payroll", "Employer payroll"
-    STAFF = "staff", "Program staff"
-    VERIFIER = "verifier", "Independent verifier"
+    WORKER = "worker", _("The worker (own link)")
+    WORKER_SURVEY = "worker_survey", _("Worker survey")
+    RECRUITER = "recruiter", _("Recruiter")
+    EMPLOYER_PAYROLL = "employer_payroll", _("Employer payroll")
+    STAFF = "staff", _("Program staff")
+    VERIFIER = "verifier", _("Independent verifier")
 
 
 @tracked
 class FeeReport(models.Model):
     """A fee a worker paid in their recruitment. The pilots are zero-fee: any amount above 0 is a finding.
 
-A fact about the worker (who paid, what, to whom), kept with the worker's other facts; ``recruiter`` is
-the recruiter of the worker when the fee was reported.
-"""
+    A fact about the worker (who paid, what, to whom), kept with the worker's other facts; ``recruiter`` is
+    the recruiter of the worker when the fee was reported.
+    """
 
     worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="fee_reports")
     recruiter = models.ForeignKey("recruitment.Recruiter", on_delete=models.PROTECT, related_name="fee_reports")
@@ -595,15 +670,15 @@ class CheckInAnswer(models.Model):
 
 
 class OutboxChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
-    FIELD = "field", "Field team (a list of links to hand out)"
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    FIELD = "field", _("Field team (a list of links to hand out)")
 
 
 class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed (no more tries)"
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed (no more tries)")
 
 
 class OutboxMessage(models.Model):

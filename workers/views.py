@@ -15,16 +15,25 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from lamp.access import dashboard_page
+from lamp.listing import csv_response
 from lamp.throttling import sliding_window_wait
 from workers.checkins import CheckInForm
 from workers.forms import WorkerFilterForm
 from workers.imports import positive_int
 from workers.models import CheckIn, CheckInLanguage
-from workers.selectors import COUNT_LIMIT, PAGE_SIZE, worker_list_page
+from workers.selectors import (
+    COUNT_LIMIT,
+    CSV_HEADER,
+    PAGE_SIZE,
+    WORKER_SORTING,
+    worker_list_page,
+    worker_list_rows,
+)
 from workers.services import (
     CheckInRefused,
     check_in_answer,
@@ -35,18 +44,49 @@ from workers.services import (
 )
 
 
+@require_GET
 @dashboard_page()
 def worker_list(request: HttpRequest) -> HttpResponse:
-    """Workers newest first, 50 a page by cursor, narrowed by the filter form; a bad filter value
-    answers 400 with the form's message for that field, and no list."""
+    """Workers newest first (or sorted by a column: ``?sort=name`` / ``-name``), 50 a page by cursor,
+    narrowed by the filter form; a bad filter or sort value answers 400 with a message naming it, and no
+    list."""
     form = WorkerFilterForm(request.GET, user=request.user)
-    context: dict[str, object] = {"nav": "workers", "form": form, "count_limit": COUNT_LIMIT, "page_size": PAGE_SIZE}
-    if not form.is_valid():
+    sort, refused = WORKER_SORTING.from_request(request.GET)
+    context: dict[str, object] = {
+        "nav": "workers",
+        "form": form,
+        "sort": sort,
+        "sort_error": refused,
+        "count_limit": COUNT_LIMIT,
+        "page_size": PAGE_SIZE,
+    }
+    if not form.is_valid() or refused:
         return render(request, "dashboard/workers/worker_list.html", context, status=400)
     filters = form.filters()
     context["filtered"] = filters.any
-    context["page"] = worker_list_page(user=request.user, filters=filters, cursor=form.cleaned_data["cursor"])
+    try:
+        context["page"] = worker_list_page(
+            user=request.user, filters=filters, cursor=form.cleaned_data["cursor"], sort=sort
+        )
+    except ValueError:
+        form.add_error("cursor", _("This page link is damaged: start again from the first page."))
+        return render(request, "dashboard/workers/worker_list.html", context, status=400)
     return render(request, "dashboard/workers/worker_list.html", context)
+
+
+@require_GET
+@dashboard_page()
+def worker_list_csv(request: HttpRequest) -> HttpResponse:
+    """The worker list as filtered and sorted, every page of it, as a streamed CSV file: the columns the
+    list shows (the document number masked), nothing more. A bad filter or sort answers 400 naming it."""
+    form = WorkerFilterForm(request.GET, user=request.user)
+    sort, refused = WORKER_SORTING.from_request(request.GET)
+    if not form.is_valid() or refused:
+        lines = [refused] if refused else []
+        lines += [f"{form.fields[name].label or name}: {' '.join(errors)}" for name, errors in form.errors.items()]
+        return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
+    rows = worker_list_rows(user=request.user, filters=form.filters(), sort=sort)
+    return csv_response(filename="workers.csv", header=CSV_HEADER, rows=rows)
 
 
 # --- The worker's check-in page: no account, a signed link, a cheap phone ----------------------------
@@ -145,4 +185,3 @@ def check_in_links_csv(request: HttpRequest) -> HttpResponse:
     for row in rows:
         writer.writerow(row)
     return response
-

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from financing import services
 from financing.models import ClaimStatus, MetricKind
@@ -22,9 +25,15 @@ def ids(response) -> list[int]:  # noqa: ANN001
     return [claim.pk for claim in response.context["claims"]]
 
 
+def at(day: datetime.date) -> datetime.datetime:
+    """Noon UTC of ``day``: when a claim was made."""
+    return datetime.datetime.combine(day, datetime.time(12), tzinfo=datetime.UTC)
+
+
 @pytest.fixture
 def world():  # noqa: ANN201
-    """Two contracts in two pilots, two recruiters, claims in every status."""
+    """Two contracts in two pilots, two recruiters, claims in every status, each claimed two days after
+    its outcome (so the newest claim is the latest outcome here)."""
     placed = f.OutcomeMetricFactory(code="PLACED")
     fee = f.OutcomeMetricFactory(code="ZERO_FEE", kind=MetricKind.ZERO_FEE, contract=placed.contract)
     other = f.OutcomeMetricFactory(code="PLACED")  # another contract, another pilot
@@ -44,6 +53,9 @@ def world():  # noqa: ANN201
         "review": f.OutcomeClaimFactory(metric=fee, achieved_on=datetime.date(2026, 1, 10)),
         "other": f.OutcomeClaimFactory(metric=other, achieved_on=datetime.date(2026, 1, 5)),
     }  # fmt: skip
+    for claim in claims.values():
+        claim.claimed_at = at(claim.achieved_on + datetime.timedelta(days=2))
+        claim.save(update_fields=["claimed_at"])
     services.claim_send_to_review(claim=claims["review"], rule="zero_fee", reason="Both.", facts={"fee_paid": True})
     return {"placed": placed, "fee": fee, "other": other, "recruiter": recruiter, **claims}
 
@@ -71,13 +83,19 @@ def test_anonymous_visitors_go_to_the_login(client):
 # --- What it shows --------------------------------------------------------------------------------------
 
 
-def test_every_claim_with_its_columns_latest_outcome_first(staff_client, world):
+def test_every_claim_with_its_columns_newest_claim_first(staff_client, world):
     response = staff_client.get(URL)
 
     assert ids(response) == [world[k].pk for k in ("claimed", "verified", "rejected", "review", "other")]
     html = response.content.decode()
-    for header in ("Worker", "Metric", "Contract", "Status", "Achieved on", "Verified on", "Rejection reason"):
-        assert f'<th scope="col">{header}</th>' in html
+    headers = (
+        "Worker", "Metric", "Contract", "Status", "Amount", "Claimed on", "Achieved on", "Verified on",
+        "Rejection reason",
+    )  # fmt: skip
+    for header in headers:
+        assert re.search(rf'<th scope="col" class="sortable[^"]*" aria-sort="[a-z]+"><a [^>]*>{header}<', html), header
+    assert re.search(r'aria-sort="descending"><a [^>]*>Claimed on<', html)  # the default order, marked
+    assert "the newest claim first" in " ".join(texts(response, "page-head"))
     verified = world["verified"]
     assert reverse("programme:worker", args=[verified.worker_id]) in html
     assert reverse("financing:contract", args=[verified.metric.contract_id]) in html
@@ -159,3 +177,45 @@ def test_the_list_runs_the_same_few_queries_for_5_or_60_claims(staff_client, wor
         response = staff_client.get(URL, {"status": "claimed"})
     assert len(ids(response)) == 50
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+# --- Newest first, and what each claim pays ----------------------------------------------------------------
+
+
+def test_newest_first_means_the_newest_claim_across_pages(staff_client):
+    """ "Newest" is when the claim was made (``claimed_at``), not its outcome's date: a late claim for an old
+    outcome comes first, and page 2 carries on where page 1 stopped."""
+    metric = f.OutcomeMetricFactory()
+    start = timezone.now() - datetime.timedelta(days=100)
+    claims = []
+    for n in range(60):
+        claim = f.OutcomeClaimFactory(metric=metric, achieved_on=datetime.date(2026, 1, 1) + datetime.timedelta(days=n))
+        # Claimed in an order unlike the outcomes' (and the ids'): every 7th day, wrapping round.
+        claim.claimed_at = start + datetime.timedelta(days=(n * 7) % 60)
+        claim.save(update_fields=["claimed_at"])
+        claims.append(claim)
+    expected = [c.pk for c in sorted(claims, key=lambda c: (c.claimed_at, c.pk), reverse=True)]
+
+    first, second = staff_client.get(URL), staff_client.get(URL, {"page": 2})
+
+    assert ids(first) + ids(second) == expected
+    assert "the newest claim first" in " ".join(texts(first, "page-head"))
+
+
+def test_each_claim_shows_what_its_payment_lines_pay_in_the_contract_currency(staff_client):
+    contract = f.RbfContractFactory(currency="MXN")
+    tranche = f.TrancheFactory(contract=contract)
+    paid = f.PaymentLineFactory(tranche=tranche, amount="8500.00")
+    later = f.TrancheFactory(contract=contract, code="2026-Q2", start_date=datetime.date(2026, 4, 1),
+                             end_date=datetime.date(2026, 6, 30), due_date=datetime.date(2026, 7, 31))  # fmt: skip
+    f.PaymentLineFactory(tranche=later, claim=paid.claim, kind="adjustment", amount="-500.00")
+    unpaid = f.OutcomeClaimFactory(metric=paid.claim.metric)
+
+    response = staff_client.get(URL)
+
+    rows = {claim.pk: claim for claim in response.context["claims"]}
+    assert rows[paid.claim_id].amount == Decimal("8000.00")  # the payment and its adjustment together
+    assert rows[unpaid.pk].amount is None
+    html = response.content.decode()
+    assert "MXN 8,000.00" in html
+    assert "No payment line names this claim" in html

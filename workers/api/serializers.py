@@ -10,6 +10,7 @@ import datetime
 import json
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import EmailValidator
 from django.urls import reverse
@@ -35,17 +36,7 @@ from workers.models import (
     Source,
     Worker,
 )
-
-#: Largest evidence file accepted, in bytes (10 MiB).
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
-
-#: Accepted evidence types, by declared content type, with the bytes such a file starts with.
-EVIDENCE_SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/webp": (b"RIFF",),  # and "WEBP" at offset 8, checked below
-}
+from workers.services import EVIDENCE_SIGNATURES, MAX_EVIDENCE_BYTES, evidence_file_check  # noqa: F401 - named here too
 
 CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 
@@ -368,22 +359,11 @@ class EvidenceSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request is not None else url
 
     def validate_file(self, file: UploadedFile) -> UploadedFile:
-        if file.size is not None and file.size > MAX_EVIDENCE_BYTES:
-            raise serializers.ValidationError(
-                f"The file is {file.size} bytes; at most {MAX_EVIDENCE_BYTES} are accepted."
-            )
-        declared = (getattr(file, "content_type", "") or "").split(";")[0].strip().lower()
-        if declared not in EVIDENCE_SIGNATURES:
-            raise serializers.ValidationError(
-                f"'{declared or 'unknown'}' files are not accepted: only {', '.join(EVIDENCE_SIGNATURES)}."
-            )
-        head = file.read(12)
-        file.seek(0)
-        matches = head.startswith(EVIDENCE_SIGNATURES[declared]) and (declared != "image/webp" or head[8:12] == b"WEBP")
-        if not matches:
-            raise serializers.ValidationError(f"The file's content is not {declared}, as it was declared.")
-        file.content_type = declared
-        return file
+        # The checks are the service's, shared with the dashboard's upload form.
+        try:
+            return evidence_file_check(file)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict["file"]) from error
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("file") and not attrs.get("reference", "").strip():
