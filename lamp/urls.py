@@ -15,7 +15,10 @@ urlpatterns = [
     path("", programme_views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    # Pages that combine the apps: the overview, pilot pages, a worker's page and the scorecards.
+    # The language switch: Django's set_language (POST, CSRF) keeps the choice in the language cookie, and
+    # on the signed-in user's account.
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    # Pages that combine the apps: the overview, pilot pages, a worker's page, the scorecards and the recruiter portal.
     path("", include("programme.urls")),
     path("workers/", include("workers.urls")),
     # A worker's check-in, by the link sent to them: short, for an SMS.

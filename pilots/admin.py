@@ -42,7 +42,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Role", {"fields": ("role", "organisation")}),
+        ("Role", {"fields": ("role", "organisation", "language")}),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
@@ -86,12 +86,13 @@ class PilotForm(forms.ModelForm):
             "target_cohort_size",
             "required_stages",
             "check_in_moments",
+            "staff_contacts",
         )
         help_texts = {"origin_countries": "The countries workers come from."}
 
     def clean_required_stages(self) -> list[str]:
         stages = self.cleaned_data["required_stages"]
-        missing = [stage.label for stage in PATH if stage in ALWAYS_REQUIRED and stage not in stages]
+        missing = [str(stage.label) for stage in PATH if stage in ALWAYS_REQUIRED and stage not in stages]
         if missing:
             raise forms.ValidationError(f"Every pilot requires {', '.join(missing)}: keep them ticked.")
         return stages
@@ -145,8 +146,10 @@ class PilotAdmin(ChoiceArrayMixin, admin.ModelAdmin):
         ("Corridor", {"fields": ("origin_countries", "destination_country", "pathway")}),
         ("Plan", {"fields": ("start_date", "end_date", "target_cohort_size", "required_stages")}),
         ("Workers' check-ins", {"fields": ("check_in_moments",)}),
+        ("Staff", {"fields": ("staff_contacts",)}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
+    filter_horizontal = ("staff_contacts",)
     inlines = (PilotPartnerInline, JobOpeningInline)
 
 

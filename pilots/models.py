@@ -7,6 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import CountryField
 
@@ -18,13 +19,13 @@ from pilots.stages import ALWAYS_REQUIRED, CheckInMoment, Stage, default_check_i
 
 
 class OrganisationKind(models.TextChoices):
-    EMPLOYER = "employer", "Employer"
-    RECRUITER = "recruiter", "Recruiter"
-    TRAINING_PROVIDER = "training_provider", "Training provider"
-    FUNDER = "funder", "Funder"
-    GOVERNMENT = "government", "Government"
-    NGO = "ngo", "NGO"
-    VERIFIER = "verifier", "Independent verifier"
+    EMPLOYER = "employer", _("Employer")
+    RECRUITER = "recruiter", _("Recruiter")
+    TRAINING_PROVIDER = "training_provider", _("Training provider")
+    FUNDER = "funder", _("Funder")
+    GOVERNMENT = "government", _("Government")
+    NGO = "ngo", _("NGO")
+    VERIFIER = "verifier", _("Independent verifier")
 
 
 class Organisation(models.Model):
@@ -42,9 +43,7 @@ class Organisation(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["name", "country"], name="organisation_unique_name_per_country"),
-            models.CheckConstraint(
-                condition=Q(kind__in=OrganisationKind.values), name="organisation_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=OrganisationKind.values), name="organisation_kind_valid"),
         ]
         indexes = [models.Index(fields=["kind", "name"])]
 
@@ -53,10 +52,14 @@ class Organisation(models.Model):
 
 
 class Role(models.TextChoices):
-    STAFF = "staff", "Program staff"
-    RECRUITER = "recruiter", "Partner recruiter"
-    FUNDER = "funder", "Funder (read-only)"
-    EMPLOYER = "employer", "Employer"
+    STAFF = "staff", _("Program staff")
+    RECRUITER = "recruiter", _("Partner recruiter")
+    FUNDER = "funder", _("Funder (read-only)")
+    EMPLOYER = "employer", _("Employer")
+
+
+#: The languages of the dashboard, the portal and the emails (Tagalog is a worker's language: check-ins only).
+DASHBOARD_LANGUAGES = [("en", "English"), ("es", "Español")]
 
 
 class User(AbstractUser):
@@ -65,6 +68,13 @@ class User(AbstractUser):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=DASHBOARD_LANGUAGES,
+        help_text="The language of the user's pages and emails, kept when they choose it with the language "
+        "switch; empty for the platform's default.",
     )
 
     class Meta(AbstractUser.Meta):
@@ -115,10 +125,10 @@ class Sector(models.Model):
 
 
 class PilotStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    RECRUITING = "recruiting", "Recruiting"
-    ACTIVE = "active", "Active"
-    CLOSED = "closed", "Closed"
+    DRAFT = "draft", _("Draft")
+    RECRUITING = "recruiting", _("Recruiting")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
 
 
 class Pilot(models.Model):
@@ -145,6 +155,14 @@ class Pilot(models.Model):
         default=default_check_in_moments,
         blank=True,
         help_text="When the workers of this pilot are sent a check-in (their link); empty: only by hand.",
+    )
+    staff_contacts = models.ManyToManyField(
+        "pilots.User",
+        blank=True,
+        related_name="pilots_followed",
+        limit_choices_to={"role": "staff", "is_active": True},
+        help_text="Program staff who run the pilot: they receive its daily digest of overdue tranches. "
+        "None: every active program staff member with an email does.",
     )
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -177,13 +195,13 @@ class Pilot(models.Model):
 
 
 class PartnerRole(models.TextChoices):
-    EMPLOYER = "employer", "Employer"
-    RECRUITER = "recruiter", "Recruiter"
-    TRAINING_PROVIDER = "training_provider", "Training provider"
-    FUNDER = "funder", "Funder"
-    GOVERNMENT = "government", "Government"
-    NGO = "ngo", "NGO"
-    IMPLEMENTER = "implementer", "Implementing partner"
+    EMPLOYER = "employer", _("Employer")
+    RECRUITER = "recruiter", _("Recruiter")
+    TRAINING_PROVIDER = "training_provider", _("Training provider")
+    FUNDER = "funder", _("Funder")
+    GOVERNMENT = "government", _("Government")
+    NGO = "ngo", _("NGO")
+    IMPLEMENTER = "implementer", _("Implementing partner")
 
 
 class PilotPartner(models.Model):
@@ -207,10 +225,10 @@ class PilotPartner(models.Model):
 
 
 class WagePeriod(models.TextChoices):
-    HOUR = "hour", "per hour"
-    WEEK = "week", "per week"
-    MONTH = "month", "per month"
-    YEAR = "year", "per year"
+    HOUR = "hour", _("per hour")
+    WEEK = "week", _("per week")
+    MONTH = "month", _("per month")
+    YEAR = "year", _("per year")
 
 
 class JobOpening(models.Model):

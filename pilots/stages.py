@@ -12,22 +12,22 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Stage(models.TextChoices):
-    REGISTERED = "registered", "Registered"
-    SCREENED = "screened", "Screened"
-    IN_TRAINING = "in_training", "In training"
-    TRAINED = "trained", "Trained"
-    MATCHED = "matched", "Matched with a job"
-    VISA_PENDING = "visa_pending", "Visa pending"
-    VISA_ISSUED = "visa_issued", "Visa issued"
-    DEPLOYED = "deployed", "Deployed"
-    WORKING = "working", "Working"
-    COMPLETED = "completed", "Completed contract"
-    RETURNED = "returned", "Returned home"
+    REGISTERED = "registered", _("Registered")
+    SCREENED = "screened", _("Screened")
+    IN_TRAINING = "in_training", _("In training")
+    TRAINED = "trained", _("Trained")
+    MATCHED = "matched", _("Matched with a job")
+    VISA_PENDING = "visa_pending", _("Visa pending")
+    VISA_ISSUED = "visa_issued", _("Visa issued")
+    DEPLOYED = "deployed", _("Deployed")
+    WORKING = "working", _("Working")
+    COMPLETED = "completed", _("Completed contract")
+    RETURNED = "returned", _("Returned home")
     # Exits: the journey ends here for this season.
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    NOT_SELECTED = "not_selected", "Not selected"
-    VISA_DENIED = "visa_denied", "Visa denied"
-    SEPARATED_EARLY = "separated_early", "Separated early"
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    NOT_SELECTED = "not_selected", _("Not selected")
+    VISA_DENIED = "visa_denied", _("Visa denied")
+    SEPARATED_EARLY = "separated_early", _("Separated early")
 
 
 #: The main path, in order.

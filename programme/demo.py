@@ -1553,7 +1553,8 @@ def _plan_zero_fee_claim(rng: random.Random, plan: WorkerPlan, metric: MetricSpe
                 rule="zero_fee",
                 evidence=survey_index,
                 facts=facts,
-                rejection="The worker's survey reports fees paid in recruitment.",
+                # The provider reads this: the finding, never which source (here the worker) reported it.
+                rejection="A fee paid in recruitment is on record: the zero-fee outcome is not met.",
             )
     elif plan.fees:
         # The survey says no fee, a fee report says otherwise: the rule does not decide, staff will.
@@ -2156,9 +2157,9 @@ def _answer_check_ins() -> None:
     if first is None:
         return
     zero_fee = OutcomeClaim.objects.filter(metric__kind=MetricKind.ZERO_FEE)
-    verified = working.filter(
-        Exists(zero_fee.filter(worker=OuterRef("pk"), status=ClaimStatus.VERIFIED))
-    ).exclude(pk=first.pk)
+    verified = working.filter(Exists(zero_fee.filter(worker=OuterRef("pk"), status=ClaimStatus.VERIFIED))).exclude(
+        pk=first.pk
+    )
     waiting = working.filter(
         Exists(zero_fee.filter(worker=OuterRef("pk"), status=ClaimStatus.CLAIMED, in_review=False))
     ).exclude(pk=first.pk)

@@ -6,6 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from pilots.models import Organisation, OrganisationKind, Pilot
@@ -13,11 +14,11 @@ from recruitment.querysets import RecruiterAssignmentQuerySet, RecruiterQuerySet
 
 
 class Certification(models.TextChoices):
-    IRIS = "iris", "IRIS (IOM International Recruitment Integrity System)"
-    ILO_FAIR = "ilo_fair", "ILO Fair Recruitment Initiative"
-    DHAKA = "dhaka_principles", "Dhaka Principles"
-    ISO_9001 = "iso_9001", "ISO 9001"
-    OTHER = "other", "Other"
+    IRIS = "iris", _("IRIS (IOM International Recruitment Integrity System)")
+    ILO_FAIR = "ilo_fair", _("ILO Fair Recruitment Initiative")
+    DHAKA = "dhaka_principles", _("Dhaka Principles")
+    ISO_9001 = "iso_9001", _("ISO 9001")
+    OTHER = "other", _("Other")
 
 
 class Recruiter(models.Model):

@@ -93,6 +93,7 @@ FACTORIES: dict[str, Callable[[], Model]] = {
     "financing.Tranche": factories.TrancheFactory,
     "financing.PaymentLine": factories.PaymentLineFactory,
     "financing.Disbursement": factories.DisbursementFactory,
+    "financing.ProviderRefund": factories.ProviderRefundFactory,
     "financing.ScheduleState": lambda: ScheduleState.objects.create(
         contract=factories.RbfContractFactory(), fingerprint="0" * 64, computed_at=timezone.now()
     ),
@@ -103,6 +104,7 @@ NO_ADD_PAGE = {
     "financing.ScheduleState",
     "financing.Verification",
     "financing.Disbursement",
+    "financing.ProviderRefund",  # raised by tranche_approve, settled by refund_settle
     "workers.DuplicateFlag",  # flagged by registration (workers.services.worker_register_unique)
     "lamp.IdempotencyRecord",  # stored by the API (lamp.idempotency)
     "workers.FeeDeclaration",  # declared by the recruiter through the API (workers.services.fee_declaration_record)
@@ -118,6 +120,7 @@ TRACKED = (
     "financing.Tranche",
     "financing.PaymentLine",
     "financing.Disbursement",
+    "financing.ProviderRefund",
     "workers.Employment",
     "workers.FeeReport",
     "workers.FeeDeclaration",
@@ -125,6 +128,7 @@ TRACKED = (
 NEVER_DELETED = (
     "financing.PaymentLine",
     "financing.Disbursement",
+    "financing.ProviderRefund",
     "financing.OutcomeClaim",
     "financing.Verification",
     "financing.Tranche",
@@ -546,7 +550,7 @@ def test_worker_page_lists_the_journey_read_only_with_a_link_to_record_a_move(ad
     assert not journey.has_add_permission and not journey.has_change_permission and not journey.has_delete_permission
     html = response.content.decode()
     assert "Registered at the job fair" in html
-    assert f'{url("workers.JourneyEvent", "add")}?worker={event.worker.pk}' in html
+    assert f"{url('workers.JourneyEvent', 'add')}?worker={event.worker.pk}" in html
 
 
 # --- what may never be changed or deleted ------------------------------------------------------------------------
@@ -636,9 +640,7 @@ def test_change_page_links_to_the_history_of_the_object(admin_client, label: str
     assert events in admin_client.get(url(label, "change", obj.pk)).content.decode()
     response = admin_client.get(events)
     assert response.status_code == 200
-    assert [(row.pgh_obj_model, row.pgh_obj_id) for row in response.context["cl"].result_list] == [
-        (label, str(obj.pk))
-    ]
+    assert [(row.pgh_obj_model, row.pgh_obj_id) for row in response.context["cl"].result_list] == [(label, str(obj.pk))]
 
 
 @pytest.mark.parametrize("label", TRACKED)

@@ -69,7 +69,7 @@ def new_page(chromium, live_server):  # noqa: ANN001, ANN201 - Playwright's and 
         page.goto("/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_load_state("networkidle")
         return page
 
