@@ -15,6 +15,9 @@ Input decisions:
 - Dates are ``YYYY-MM-DD`` strings.
 - Unknown fields are refused: a misspelt ``cap_unit`` silently ignored would simulate an uncapped contract.
 - ``null`` is the same as an absent optional field; every top-level field but ``cap_total`` is required.
+- Bounds, so that no request can ask for unbounded work: every date between ``EARLIEST_DATE`` and
+  ``LATEST_DATE``; a period (``start`` to ``end``) of at most ``MAX_PERIOD_YEARS`` years; at most
+  ``MAX_CLAIMS`` claims; a claim achieved within the period and verified no earlier than it was achieved.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ from financing.payments import (
 from lamp.currencies import quantize
 
 ROOT = "scenario"  # the field named when the scenario itself is not an object
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2100, 12, 31)
+MAX_PERIOD_YEARS = 10
+MAX_CLAIMS = 50_000
 MAX_INTEGER_DIGITS = 12  # lamp.fields.MoneyField: 15 digits, 3 of them decimals
 
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -84,6 +90,9 @@ def parse_scenario(data: object) -> tuple[Terms, list[Claim]]:
     end = fields.required("end", _date)
     with _under(""):
         validate_period(start=start, end=end)  # before calendar tranches are cut from the period
+    if end >= (limit := _years_after(start, MAX_PERIOD_YEARS)):
+        raise ScenarioError("end", f"the period is at most {MAX_PERIOD_YEARS} years: end before {limit.isoformat()}")
+    with _under(""):
         terms = Terms(
             currency=currency,
             start=start,
@@ -92,7 +101,7 @@ def parse_scenario(data: object) -> tuple[Terms, list[Claim]]:
             tranches=fields.required("tranches", partial(_tranches, start=start, end=end)),
             metrics=tuple(fields.required("metrics", partial(_list, item=_metric))),
         )
-    claims = fields.required("claims", partial(_list, item=_claim))
+    claims = fields.required("claims", partial(_list, item=partial(_claim, start=start, end=end), most=MAX_CLAIMS))
     with _under(""):
         validate_claims(terms=terms, claims=claims)
     return terms, claims
@@ -189,10 +198,10 @@ def _tier(value: object, path: str) -> Tier:
     return Tier(units=fields.optional("units", _integer), price=fields.required("price", _decimal))
 
 
-def _claim(value: object, path: str) -> Claim:
+def _claim(value: object, path: str, *, start: date, end: date) -> Claim:
     fields = _Fields(value, path=path, keys=_CLAIM_KEYS)
     with _under(path):
-        return Claim(
+        claim = Claim(
             id=fields.required("id", _string),
             metric=fields.required("metric", _string),
             worker=fields.required("worker", _string),
@@ -200,6 +209,15 @@ def _claim(value: object, path: str) -> Claim:
             verified_on=fields.optional("verified_on", _date),
             status=fields.required("status", _string),
         )
+    if claim.achieved_on is not None and not start <= claim.achieved_on <= end:
+        raise ScenarioError(
+            fields.path("achieved_on"), f"must be within the period ({start.isoformat()} to {end.isoformat()})"
+        )
+    if claim.achieved_on is not None and claim.verified_on is not None and claim.verified_on < claim.achieved_on:
+        raise ScenarioError(
+            fields.path("verified_on"), f"must not be before achieved_on ({claim.achieved_on.isoformat()})"
+        )
+    return claim
 
 
 class _Fields:
@@ -252,9 +270,11 @@ def _join(path: str, field: str) -> str:
 # --- Values ------------------------------------------------------------------------------------------
 
 
-def _list(value: object, path: str, *, item: Parse[T]) -> list[T]:
+def _list(value: object, path: str, *, item: Parse[T], most: int | None = None) -> list[T]:
     if not isinstance(value, list):
         raise ScenarioError(path, "must be a list")
+    if most is not None and len(value) > most:
+        raise ScenarioError(path, f"at most {most:,} items, not {len(value):,}")
     return [item(element, f"{path}[{index}]") for index, element in enumerate(value)]
 
 
@@ -292,6 +312,17 @@ def _date(value: object, path: str) -> date:
     if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise ScenarioError(path, "must be a date as YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ScenarioError(path, f"is not a valid date: {value}") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ScenarioError(path, f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}")
+    return day
+
+
+def _years_after(day: date, years: int) -> date:
+    """``day`` ``years`` years later (29 February becomes 1 March)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)

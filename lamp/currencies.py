@@ -9,7 +9,7 @@ and the usual funder currencies; add a row to support another one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cached_property
 
 from django.utils.formats import number_format
@@ -93,6 +93,17 @@ def get_currency(code: str) -> Currency:
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round ``amount`` to the currency's minor unit, half-up."""
     return amount.quantize(get_currency(currency).quantum, rounding=ROUND_HALF_UP)
+
+
+def at_minor_unit(amount: Decimal, currency: str) -> bool:
+    """Whether ``amount`` is a whole number of the currency's minor unit: ``1.00`` and ``1.5`` USD are,
+    ``1.001`` USD and ``1500.5`` JPY are not. Trailing zeros do not count (``1500.00`` JPY is 1,500 yen)."""
+    if not amount.is_finite():
+        return False
+    try:
+        return amount == amount.quantize(get_currency(currency).quantum, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the decimal context holds: no amount of money
+        return False
 
 
 def format_money(amount: Decimal | None, currency: str, *, signed: bool = False) -> str:

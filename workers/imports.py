@@ -32,18 +32,23 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django_countries import countries
 
 from lamp.history import acting_as
+from lamp.parsers import nul_message, nul_path
 from lamp.tenancy import tenancy_of
 from pilots.models import User
 from pilots.stages import Stage
 from recruitment.models import Recruiter, RecruiterAssignment
 from workers.models import (
+    DuplicateFlag,
+    DuplicateReason,
     Gender,
     IdentityDocumentType,
     JourneyEvent,
     Worker,
+    birth_date_hash,
     document_tail_hash_of,
     identity_document_hash,
 )
+from workers.value_rules import consent_given_check, phone_e164, plausible_birth_date
 
 MAX_ROWS = 10_000
 MODES = ("atomic", "partial")
@@ -88,7 +93,7 @@ class ImportResult:
 class _Row:
     number: int
     values: dict[str, Any]
-    name_key: tuple[str, str, datetime.date, str]
+    name_key: tuple[str, str, str, str]
 
 
 def import_workers(
@@ -150,8 +155,8 @@ class _Context:
         )
         # The recruiters' existing workers who might be one of the rows: by document hash, or born on a
         # date some row gives (names and nationality compared below). Cross-recruiter matches are not
-        # an import error: the single-create path flags those for staff review, and this path leaves
-        # them alone rather than reveal another recruiter's record.
+        # an import error: as the single-create path does, they are flagged for staff review once the
+        # rows are written (``_cross_recruiter_matches``), and the caller is not told.
         hashes, births = set(), set()
         for row in rows:
             if isinstance(row, Mapping):
@@ -164,12 +169,12 @@ class _Context:
         if recruiter_ids and (hashes or births):
             # Arrays rather than ``__in`` lists: one parameter each, whatever the number of rows.
             sql = (
-                "SELECT id, recruiter_id, identity_document_hash, given_names, family_names, date_of_birth,"
+                "SELECT id, recruiter_id, identity_document_hash, given_names, family_names, date_of_birth_hash,"
                 f" nationality FROM {Worker._meta.db_table} WHERE recruiter_id = ANY(%s)"
-                " AND (identity_document_hash = ANY(%s) OR date_of_birth = ANY(%s)) ORDER BY id"
+                " AND (identity_document_hash = ANY(%s) OR date_of_birth_hash = ANY(%s)) ORDER BY id"
             )
             with connection.cursor() as cursor:
-                cursor.execute(sql, [sorted(recruiter_ids), sorted(hashes), sorted(births)])
+                cursor.execute(sql, [sorted(recruiter_ids), sorted(hashes), sorted(map(birth_date_hash, births))])
                 existing = cursor.fetchall()
             for pk, recruiter_id, digest, given, family, born, nationality in existing:
                 if digest:
@@ -212,8 +217,17 @@ def positive_int(value: Any) -> int | None:
     return value if 0 < value < 2**63 else None
 
 
-def _name_key(given: str, family: str, born: datetime.date, nationality: str) -> tuple[str, str, datetime.date, str]:
-    return (" ".join(given.split()).casefold(), " ".join(family.split()).casefold(), born, nationality.upper())
+def _name_key(given: str, family: str, born: datetime.date | str, nationality: str) -> tuple[str, str, str, str]:
+    """What the names + date of birth + nationality criterion compares: the date by its keyed hash (a row's
+    date is hashed; a stored worker's hash is read as it is: the date itself is encrypted)."""
+    birth = born if isinstance(born, str) else birth_date_hash(born)
+    return (" ".join(given.split()).casefold(), " ".join(family.split()).casefold(), birth, nationality.upper())
+
+
+def nul_fields(raw: Mapping[Any, Any]) -> list[str]:
+    """The fields of a row whose name or value holds a NUL character, which PostgreSQL cannot store: the row is
+    refused, the others go on."""
+    return [str(name) for name, value in raw.items() if "\x00" in str(name) or nul_path(value) is not None]
 
 
 def cell_text(raw: Mapping[str, Any], name: str) -> str:
@@ -231,6 +245,10 @@ def _parse(*, number: int, raw: Any, context: _Context, errors: list[dict[str, A
     if not isinstance(raw, Mapping):
         error(None, "A row must be an object of field names and values.")
         return None
+    if nul := nul_fields(raw):
+        for name in nul:
+            error(name, nul_message())
+        return None
     for name in sorted(set(raw) - set(FIELDS), key=str):
         error(str(name), f"Unknown field; the fields are: {', '.join(FIELDS)}.")
     for name in REQUIRED_FIELDS:
@@ -241,15 +259,16 @@ def _parse(*, number: int, raw: Any, context: _Context, errors: list[dict[str, A
         name: cell_text(raw, name) for name in ("given_names", "family_names", "gender", "phone", "email")
     }
     values["nationality"] = cell_text(raw, "nationality").upper()
-    values["phone"] = values["phone"] or None  # encrypted fields keep NULL for "none"
+    # E.164, a number without "+" read as one of the nationality's; NULL for "none", as encrypted fields keep it.
+    values["phone"] = _checked(error, "phone", phone_e164, values["phone"], region=values["nationality"])
 
     born = None
     if text := cell_text(raw, "date_of_birth"):
         born = date_or_none(text)
         if born is None:
             error("date_of_birth", f"'{text}' is not a date in the form YYYY-MM-DD.")
-        elif born > timezone.localdate():
-            error("date_of_birth", f"{born} is in the future.")
+        else:
+            born = _checked(error, "date_of_birth", plausible_birth_date, born, timezone.localdate())
     values["date_of_birth"] = born
 
     recruiter_id = context.forced.pk if context.forced is not None else positive_int(raw.get("recruiter"))
@@ -357,10 +376,20 @@ def _language_levels(value: Any, error: Any) -> dict[str, str]:
     return clean
 
 
-def _consent(text: str, error: Any) -> datetime.datetime | None:
-    """An ISO 8601 instant (a naive one is taken in the site's time zone) or a date (its midnight)."""
-    if not text:
+def _checked(error: Any, name: str, check: Any, *args: Any, **kwargs: Any) -> Any:
+    """``check(*args, **kwargs)``, a rule of ``workers.value_rules``; its refusal an error naming ``name``, and None."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationError as refused:
+        error(name, refused.messages[0])
         return None
+
+
+def _consent(text: str, error: Any) -> datetime.datetime | None:
+    """An ISO 8601 instant (a naive one is taken in the site's time zone) or a date (its midnight); required,
+    and not in the future (``workers.value_rules.consent_given_check``)."""
+    if not text:
+        return _checked(error, "consent_given_at", consent_given_check, None, timezone.now())
     try:
         moment = parse_datetime(text)
         if moment is None and (day := parse_date(text)) is not None:
@@ -372,10 +401,7 @@ def _consent(text: str, error: Any) -> datetime.datetime | None:
         return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
-    if moment > timezone.now():
-        error("consent_given_at", f"{text} is in the future.")
-        return None
-    return moment
+    return _checked(error, "consent_given_at", consent_given_check, moment, timezone.now())
 
 
 def _check_duplicates(row: _Row, *, context: _Context, errors: list[dict[str, Any]]) -> None:
@@ -401,10 +427,12 @@ def _check_duplicates(row: _Row, *, context: _Context, errors: list[dict[str, An
 #: What COPY writes: every concrete field of each model (``tests/workers/test_imports.py`` checks that a
 #: field added to a model is added here), the journey event's id left to its identity column.
 WORKER_FIELDS = (
-    "id", "given_names", "family_names", "date_of_birth", "gender", "nationality", "phone", "phone_masked", "email",
+    "id", "given_names", "family_names", "date_of_birth", "birth_year", "date_of_birth_hash", "gender", "nationality",
+    "phone", "phone_masked", "email",
     "identity_document_type", "identity_document_country", "identity_document_number", "identity_document_hash",
     "identity_document_masked", "identity_document_tail_hash", "language_levels", "consent_given_at", "recruiter",
-    "pilot", "current_stage", "season", "stage_changed_on", "created_at", "updated_at",
+    "pilot", "current_stage", "season", "stage_changed_on", "created_at", "updated_at", "consent_withdrawn_at",
+    "erased_at",
 )  # fmt: skip
 EVENT_FIELDS = (
     "worker", "pilot", "season", "stage", "occurred_on", "recorded_at", "recorded_by", "evidence", "note",
@@ -420,7 +448,9 @@ def _write(*, good: list[_Row], user: User) -> list[int]:
     above; the encrypted fields are encrypted by their own field (``get_prep_value``), so they read back
     as any other row does. Ids are drawn from the table's sequence first, so the events can name them.
     """
-    phone, document = (Worker._meta.get_field(name) for name in ("phone", "identity_document_number"))
+    phone, document, born = (
+        Worker._meta.get_field(name) for name in ("phone", "identity_document_number", "date_of_birth")
+    )
     phone_masked, document_masked = (
         Worker._meta.get_field(name) for name in ("phone_masked", "identity_document_masked")
     )
@@ -435,12 +465,13 @@ def _write(*, good: list[_Row], user: User) -> list[int]:
         ids = [pk for (pk,) in cursor.fetchall()]
         workers, events = io.StringIO(), io.StringIO()
         # Every worker ends the same way: registered, season 1, today; every event likewise, by ``user``.
-        worker_tail = f"\t{Stage.REGISTERED.value}\t1\t{today}\t{now}\t{now}\n"
+        worker_tail = f"\t{Stage.REGISTERED.value}\t1\t{today}\t{now}\t{now}\t\\N\t\\N\n"
         event_tail = f"\t1\t{Stage.REGISTERED.value}\t{today}\t{now}\t{user.pk}\t\\N\t\tf\t\n"
         for pk, row in zip(ids, good, strict=True):
             v = row.values
             cells = (
-                pk, v["given_names"], v["family_names"], v["date_of_birth"], v["gender"], v["nationality"],
+                pk, v["given_names"], v["family_names"], born.get_prep_value(v["date_of_birth"]),
+                v["date_of_birth"].year, birth_date_hash(v["date_of_birth"]), v["gender"], v["nationality"],
                 phone.get_prep_value(v["phone"]), phone_masked.masked(v["phone"]), v["email"],
                 v["identity_document_type"], v["identity_document_country"],
                 document.get_prep_value(v["identity_document_number"]), v["identity_document_hash"],
@@ -450,13 +481,54 @@ def _write(*, good: list[_Row], user: User) -> list[int]:
             )  # fmt: skip
             workers.write("\t".join(map(_copy_value, cells)) + worker_tail)
             events.write(f"{pk}\t{v['pilot_id']}{event_tail}")
+        matches = _cross_recruiter_matches(good=good, cursor=cursor)
         for table, columns, data in (
             (Worker._meta.db_table, worker_columns, workers),
             (JourneyEvent._meta.db_table, event_columns, events),
         ):
             data.seek(0)
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT text)", data)
+        worker_of_row = {row.number: pk for pk, row in zip(ids, good, strict=True)}
+        DuplicateFlag.objects.bulk_create(
+            DuplicateFlag(worker_id=worker_of_row[number], matches_id=match, reason=reason)
+            for number, match, reason in matches
+        )
     return ids
+
+
+def _cross_recruiter_matches(*, good: list[_Row], cursor: Any) -> list[tuple[int, int, str]]:
+    """``(row number, worker id, DuplicateReason)`` for each other recruiter's worker a row may be, by the
+    criteria of ``services.worker_matches`` (the same document hash; or the same names ignoring case, date of
+    birth and nationality), one per worker and by document first: the flags single registration records.
+    Two queries whatever the number of rows (the rows as arrays, joined on the hashes)."""
+    table = Worker._meta.db_table
+    numbers = [row.number for row in good]
+    recruiters = [row.values["recruiter_id"] for row in good]
+    cursor.execute(
+        "SELECT t.n, w.id FROM unnest(%s::int[], %s::bigint[], %s::text[]) AS t(n, recruiter, digest)"
+        f" JOIN {table} w ON w.identity_document_hash = t.digest"
+        " WHERE t.digest <> '' AND w.recruiter_id <> t.recruiter",
+        [numbers, recruiters, [row.values["identity_document_hash"] for row in good]],
+    )
+    found = dict.fromkeys(cursor.fetchall(), DuplicateReason.IDENTITY_DOCUMENT)
+    cursor.execute(
+        "SELECT t.n, w.id FROM unnest(%s::int[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[])"
+        " AS t(n, recruiter, birth, nationality, given, family)"
+        f" JOIN {table} w ON w.date_of_birth_hash = t.birth AND w.nationality = t.nationality"
+        " AND upper(w.given_names) = upper(t.given) AND upper(w.family_names) = upper(t.family)"
+        " WHERE w.recruiter_id <> t.recruiter",
+        [
+            numbers,
+            recruiters,
+            [birth_date_hash(row.values["date_of_birth"]) for row in good],
+            [row.values["nationality"] for row in good],
+            [row.values["given_names"] for row in good],
+            [row.values["family_names"] for row in good],
+        ],
+    )
+    for pair in cursor.fetchall():
+        found.setdefault(pair, DuplicateReason.NAME_AND_BIRTH)
+    return sorted((number, match, reason) for (number, match), reason in found.items())
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

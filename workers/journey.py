@@ -15,12 +15,14 @@ from pilots.stages import EXIT_FROM, EXITS, PATH, Stage
 
 
 class JourneyError(Exception):
-    """A move the journey does not allow; names the current stage and the refused one."""
+    """A move the journey does not allow; names the current stage and the refused one, and ``field``, what the
+    refusal is about: ``stage`` (the move) or ``occurred_on`` (its date)."""
 
-    def __init__(self, *, current: str, requested: str, message: str) -> None:
+    def __init__(self, *, current: str, requested: str, message: str, field: str = "stage") -> None:
         self.current = current
         self.requested = requested
         self.message = message
+        self.field = field
         super().__init__(message)
 
 
@@ -77,14 +79,18 @@ def check_date(
     stage_changed_on: datetime.date | None,
     today: datetime.date,
 ) -> None:
-    """Raise ``JourneyError`` for a move dated in the future or before the current stage began."""
+    """Raise ``JourneyError`` (about ``occurred_on``) for a move dated in the future or before the current stage
+    began."""
     if occurred_on > today:
-        raise JourneyError(current=current, requested=requested, message=f"{occurred_on} is in the future.")
+        raise JourneyError(
+            current=current, requested=requested, message=f"{occurred_on} is in the future.", field="occurred_on"
+        )
     if stage_changed_on and occurred_on < stage_changed_on:
         raise JourneyError(
             current=current,
             requested=requested,
             message=f"{occurred_on} is before the current stage '{current}' began ({stage_changed_on}).",
+            field="occurred_on",
         )
 
 

@@ -25,9 +25,19 @@ from django.utils import timezone
 
 from lamp.currencies import CURRENCIES, quantize
 from lamp.history import acting_as
+from lamp.parsers import nul_message
 from lamp.tenancy import tenancy_of
 from pilots.models import User
-from workers.imports import ImportResult, Mode, bounded_rows, cell_text, check_mode, date_or_none, positive_int
+from workers.imports import (
+    ImportResult,
+    Mode,
+    bounded_rows,
+    cell_text,
+    check_mode,
+    date_or_none,
+    nul_fields,
+    positive_int,
+)
 from workers.models import (
     Employment,
     Evidence,
@@ -48,6 +58,8 @@ OTHER_PURPOSES = ("tax", "social_security", "housing", "food", "transport", "adv
 PURPOSES = (*OTHER_PURPOSES, *FeeCategory.values)
 MAX_AMOUNT = Decimal("10000000")
 MAX_PERIOD_DAYS = 62
+#: A pay slip's deductions are kept in its evidence's facts, which are bounded (``workers.services``).
+MAX_DEDUCTIONS = 50
 
 
 def _amount(raw: Any, currency: str | None) -> Decimal | None:
@@ -113,6 +125,11 @@ def import_payroll(*, rows: Iterable[Mapping[str, Any]], mode: Mode, user: User)
             error(None, "A row must be an object of field names and values.")
             errors += row_errors
             continue
+        if nul := nul_fields(raw):
+            for name in nul:
+                error(name, nul_message())
+            errors += row_errors
+            continue
         for name in sorted(set(raw) - set(FIELDS), key=str):
             error(str(name), f"Unknown field; the fields are: {', '.join(FIELDS)}.")
         for name in REQUIRED_FIELDS:
@@ -154,6 +171,9 @@ def import_payroll(*, rows: Iterable[Mapping[str, Any]], mode: Mode, user: User)
         deductions = _deductions(raw.get("deductions"))
         if deductions is None:
             error("deductions", 'Give deductions as [{"purpose": …, "amount": …}] or "purpose:amount;…".')
+            deductions = []
+        elif len(deductions) > MAX_DEDUCTIONS:
+            error("deductions", f"At most {MAX_DEDUCTIONS} deductions on one pay slip.")
             deductions = []
         parsed = []
         for index, (purpose, raw_amount) in enumerate(deductions):

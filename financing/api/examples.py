@@ -240,6 +240,14 @@ DUPLICATE_CLAIM = error_example(
 NOT_A_PROVIDER = error_example("A funder", "Only the contract's provider, or program staff, may claim outcomes.")
 BAD_SCENARIO = [
     error_example("A negative price", "must not be negative", "metrics[0].price"),
+    error_example("Too long a period", "the period is at most 10 years: end before 2036-01-01", "end"),
+    error_example("Too many claims", "at most 50,000 items, not 50,001", "claims"),
+    error_example(
+        "Achieved outside the period", "must be within the period (2026-01-01 to 2026-12-31)", "claims[0].achieved_on"
+    ),
+]
+THROTTLED_SIMULATION = [
+    error_example("Throttled", "Request was throttled. Expected available in 12 seconds."),
 ]
 
 DECISION = {

@@ -9,6 +9,7 @@ from rest_framework import exceptions, mixins, permissions, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from financing.api import examples
 from financing.api.filtersets import ClaimFilterSet, ContractFilterSet, DecisionFilterSet
@@ -50,7 +51,15 @@ from financing.services import (
 )
 from lamp.api_base import KeysetPagination, ReadOnlyViewSet, bad_input, error_response, money, not_found
 from lamp.tenancy import tenancy_of
+from lamp.throttling import ClientRateThrottle
 from workers.models import Worker
+
+
+class SimulateThrottle(ClientRateThrottle):
+    """The simulator's own budget per token (or per user), besides the API's: each request may compute a
+    schedule of up to 50,000 claims over ten years (rate ``simulate``, ``API_SIMULATE_THROTTLE_RATE``)."""
+
+    scope = "simulate"
 
 
 @extend_schema_view(
@@ -84,7 +93,10 @@ class ContractViewSet(ReadOnlyViewSet):
     @extend_schema(
         summary="Simulate a contract's payment schedule",
         description="The payment rules of docs/rbf-scenario.md, which describes every field, run on a scenario; "
-        "nothing is stored. Amounts and rates are decimal strings, dates YYYY-MM-DD; unknown fields are refused.",
+        "nothing is stored. Amounts and rates are decimal strings, dates YYYY-MM-DD between 2000-01-01 and "
+        "2100-12-31; unknown fields are refused. The period is at most 10 years, the claims at most 50,000, each "
+        "achieved within the period and verified no earlier than achieved. Rate-limited apart from the rest of "
+        "the API (`API_SIMULATE_THROTTLE_RATE`, 30 a minute).",
         request={
             "application/json": {
                 "type": "object",
@@ -118,6 +130,7 @@ class ContractViewSet(ReadOnlyViewSet):
                 "The scenario is not valid: the error names the field, as `metrics[0].price`.",
                 *examples.BAD_SCENARIO,
             ),
+            429: error_response("Over the simulator's own rate.", *examples.THROTTLED_SIMULATION),
         },
         examples=[
             OpenApiExample(
@@ -173,7 +186,7 @@ class ContractViewSet(ReadOnlyViewSet):
             ),
         ],
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], throttle_classes=[*api_settings.DEFAULT_THROTTLE_CLASSES, SimulateThrottle])
     def simulate(self, request: Request) -> Response:
         """Run the payment rules on a contract scenario (docs/rbf-scenario.md) and return its schedule."""
         try:

@@ -167,6 +167,7 @@ def test_a_stored_answer_with_personal_data_is_encrypted_at_rest():
         "nationality": "GT",
         "identity_document_country": "GT",
         "identity_document_number": "G99887766",
+        "consent_given_at": "2026-01-10T15:00:00Z",
     }
 
     first = client.post("/api/v1/workers/", body, format="json", headers={"Idempotency-Key": "reg-1"})

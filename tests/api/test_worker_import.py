@@ -17,7 +17,7 @@ from workers.models import JourneyEvent, Worker
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/workers/import/"
-HEADER = "given_names,family_names,date_of_birth,gender,nationality,pilot,identity_document_number"
+HEADER = "given_names,family_names,date_of_birth,gender,nationality,pilot,identity_document_number,consent_given_at"
 
 
 @pytest.fixture
@@ -38,7 +38,9 @@ def client(recruiter_user):
 
 
 def csv_text(pilot, count: int, start: int = 0, header: str = HEADER) -> str:
-    lines = [header] + [f"Ana {n},López,1995-06-01,female,GT,{pilot.pk},P{n:08d}" for n in range(start, start + count)]
+    lines = [header] + [
+        f"Ana {n},López,1995-06-01,female,GT,{pilot.pk},P{n:08d},2026-01-05" for n in range(start, start + count)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -52,6 +54,7 @@ def json_rows(pilot, count: int, start: int = 0) -> list[dict]:
             "nationality": "GT",
             "pilot": pilot.pk,
             "language_levels": {"en": "B1"},
+            "consent_given_at": "2026-01-05T09:00:00Z",
         }
         for n in range(start, start + count)
     ]
@@ -182,7 +185,7 @@ def test_a_pilot_the_recruiter_is_not_assigned_to_is_a_row_error(client, assignm
 
 def test_a_recruiters_recruiter_column_is_ignored(client, assignment, recruiter_user):
     other = f.RecruiterAssignmentFactory(pilot=assignment.pilot).recruiter
-    text = csv_text(assignment.pilot, 1, header=HEADER + ",recruiter").replace("P00000000", f"P00000000,{other.pk}")
+    text = csv_text(assignment.pilot, 1, header=HEADER + ",recruiter").replace("2026-01-05", f"2026-01-05,{other.pk}")
     response = post_csv(client, text)
     assert response.status_code == 201, response.json()
     assert Worker.objects.get().recruiter == recruiter_user.organisation.recruiter

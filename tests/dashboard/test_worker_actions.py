@@ -154,7 +154,7 @@ def test_a_staff_override_with_its_reason_is_kept_on_the_event(staff_client, wor
         ({"stage": "nowhere", "occurred_on": "2026-02-01"}, "stage", "not one of the available choices"),
         ({"stage": "screened", "occurred_on": "2026-02-01", "note": "a\x00b"}, "note", "Null characters"),
         ({"stage": "screened", "occurred_on": "2026-02-01", "note": "x" * 2001}, "note", "2000 characters"),
-        ({"stage": "screened", "occurred_on": "2026-01-01"}, "stage", "before the current stage"),
+        ({"stage": "screened", "occurred_on": "2026-01-01"}, "occurred_on", "before the current stage"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(staff_client, worker, data, field, words):
@@ -170,7 +170,7 @@ def test_even_an_override_is_refused_a_day_in_the_future(staff_client, worker):
         url("worker-move", worker), {"stage": "matched", "occurred_on": tomorrow, "override_reason": "Planned"}
     )
     assert response.status_code == 400
-    assert "is in the future" in errors(response, "move")["stage"][0]
+    assert "is in the future" in errors(response, "move")["occurred_on"][0]  # the date is what is wrong
     assert not JourneyEvent.objects.filter(worker=worker).exists()
 
 

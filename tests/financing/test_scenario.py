@@ -157,6 +157,9 @@ def test_integers_and_plain_strings_are_accepted_as_amounts_and_padded_to_the_cu
 
 def test_monthly_tranches_are_clipped_due_by_default_30_days_later_and_listed_even_when_empty():
     scenario = {**worked_example(), "start": "2026-01-15", "end": "2026-03-10", "tranches": {"period": "monthly"}}
+    for claim in scenario["claims"]:
+        claim["achieved_on"] = "2026-01-15"  # within the period, as every claim is
+    scenario["claims"][0]["verified_on"] = "2026-03-20"  # after the period's end: not payable
 
     result = simulate(scenario)
 

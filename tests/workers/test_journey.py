@@ -32,6 +32,7 @@ def register(pilot=None, **kwargs) -> Worker:
         gender="female",
         nationality="GT",
         identity_document_number="P 1234-5678",
+        consent_given_at=datetime.datetime(2026, 2, 27, 10, tzinfo=datetime.UTC),
         **kwargs,
     )
 

@@ -13,12 +13,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lamp.api_base import ApiSchema, error_example, error_response
+from lamp.parsers import ImportJSONParser, MultiPartParser, RequestBodyTooLarge, body_limit
 from lamp.tenancy import tenancy_of
 from recruitment.models import Recruiter
 from workers.imports import FIELDS, MAX_ROWS, MODES, REQUIRED_FIELDS, ImportResult, check_mode, import_workers
@@ -27,7 +28,8 @@ from workers.payroll import PURPOSES as PAYROLL_PURPOSES
 from workers.payroll import REQUIRED_FIELDS as PAYROLL_REQUIRED
 from workers.payroll import import_payroll
 
-#: A 10,000-row file is about 2 MB; anything much larger is not a worker list.
+#: A 10,000-row file is about 2 MB; anything much larger is not a worker list. The endpoint's body limit
+#: (``REQUEST_BODY_MAX_BYTES_BY_URL``, 16 MiB) comes first.
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
@@ -37,7 +39,11 @@ class CSVParser(BaseParser):
     media_type = "text/csv"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> bytes:
-        data = stream.read(MAX_CSV_BYTES + 1) if stream is not None else b""
+        request = (parser_context or {}).get("request")
+        limit = body_limit(request) if request is not None else MAX_CSV_BYTES
+        data = stream.read(max(limit, MAX_CSV_BYTES) + 1) if stream is not None else b""
+        if len(data) > limit:
+            raise RequestBodyTooLarge(limit)
         if len(data) > MAX_CSV_BYTES:
             raise exceptions.ValidationError({"file": f"The CSV is larger than {MAX_CSV_BYTES // 2**20} MiB."})
         return data
@@ -165,7 +171,7 @@ class WorkerImportView(APIView):
     """
 
     permission_classes = [permissions.IsAuthenticated, CanImportWorkers]
-    parser_classes = [JSONParser, MultiPartParser, CSVParser]
+    parser_classes = [ImportJSONParser, MultiPartParser, CSVParser]
     schema = ApiSchema()
 
     @extend_schema(
@@ -246,9 +252,7 @@ class WorkerImportView(APIView):
             if recruiter is None:
                 raise exceptions.PermissionDenied("Your organisation has no recruiter profile.")
         rows = self._rows(request, staff=recruiter is None)
-        return _import_answer(
-            lambda: import_workers(rows=rows, mode=mode, user=request.user, recruiter=recruiter)
-        )
+        return _import_answer(lambda: import_workers(rows=rows, mode=mode, user=request.user, recruiter=recruiter))
 
     def _rows(self, request: Request, *, staff: bool) -> list[Any]:
         required = [*REQUIRED_FIELDS, "recruiter"] if staff else list(REQUIRED_FIELDS)
@@ -322,7 +326,8 @@ def csv_rows(data: bytes, *, fields: tuple[str, ...], required: list[str]) -> li
     except UnicodeDecodeError as error:
         raise refuse(f"The CSV is not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start}.") from error
     if "\x00" in text:
-        raise refuse("The CSV holds a NUL character.")
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise refuse(f"The CSV holds a NUL character, on line {line}.")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         lines = [line for line in reader if any(cell.strip() for cell in line)]
@@ -376,7 +381,7 @@ _PAYROLL_ROW = {
         "net": {"type": "string", "example": "1512.40", "description": "The gross less the deductions, exactly."},
         "deductions": {
             "description": "Each deduction with its purpose: a tax, housing… or an ILO fee category (a finding). "
-            'In CSV: `tax:248.60;housing:79.00`.',
+            "In CSV: `tax:248.60;housing:79.00`.",
             "oneOf": [
                 {
                     "type": "array",
@@ -412,7 +417,7 @@ class PayrollImportView(APIView):
     """
 
     permission_classes = [permissions.IsAuthenticated, CanImportPayroll]
-    parser_classes = [JSONParser, MultiPartParser, CSVParser]
+    parser_classes = [ImportJSONParser, MultiPartParser, CSVParser]
     schema = ApiSchema()
 
     @extend_schema(
