@@ -27,11 +27,10 @@ RUN pip install --no-deps -e .
 # The translations are compiled at build time (pure Python: no GNU gettext in the image).
 RUN python -m lamp.i18n
 
-# Static files are collected at build time. Settings refuse to load in production without their
-# secrets, so the build gets throwaway values that exist only for this command (no database is opened).
-RUN SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_SALT=collectstatic-only IDENTITY_HASH_KEY=collectstatic-only \
-    ALLOWED_HOSTS=localhost DATABASE_URL=postgres://collectstatic@localhost/none \
-    python manage.py collectstatic --noinput
+# Static files are collected at build time, with no secrets and no database. Production settings refuse to load
+# without strong secrets; LAMP_BUILD=1, set for this command only (never in ENV), allows `collectstatic` alone,
+# with throwaway secrets made for the process and no allowed host (README, "Configuration").
+RUN LAMP_BUILD=1 python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 10001 --home-dir /var/lib/lamp --no-create-home lamp \
     && mkdir -p /var/lib/lamp/media \
