@@ -145,7 +145,7 @@ def test_money_is_shown_against_the_cap_with_a_progress_bar(staff_client, world)
     assert 'class="progress"' in html
     assert "USD 2,000.00" in html and "USD 10,000.00" in html
     assert "(no cap)" in html  # the EUR contract has none
-    assert 'class="paid" style="width: 15.00%"' in html  # 1,500 paid of a 10,000 cap
+    assert 'class="paid" data-width="15.00%"' in html  # 1,500 paid of a 10,000 cap
 
 
 def test_a_funder_sees_only_the_pilots_and_money_of_the_contracts_it_pays(funder_client, world):

@@ -221,8 +221,8 @@ def test_contracts_with_cap_amounts_and_the_next_open_tranche(staff_client, worl
     html = response.content.decode()
     assert f'href="{reverse("financing:contract", args=[world["funded"].pk])}"' in html
     assert "2026-Q2" in html and "30 Jul 2026" in html and "USD 5,000.00" in html
-    assert 'class="paid" style="width: 20.00%"' in html  # 1,000 paid of 5,000
-    assert 'class="due" style="width: 5.00%"' in html  # 250 due of 5,000
+    assert 'class="paid" data-width="20.00%"' in html  # 1,000 paid of 5,000
+    assert 'class="due" data-width="5.00%"' in html  # 250 due of 5,000
 
 
 def test_a_funder_sees_aggregates_and_only_the_contracts_it_pays(funder_client, world):
