@@ -1187,9 +1187,10 @@ def _document_number(nationality: str, serial: int) -> str:
 
 
 def _phone(rng: random.Random, nationality: str) -> str:
+    """A number of the shapes the country uses, stored in E.164 as a registration stores it (``+50255550100``)."""
     code, shapes = PHONES[nationality]
     shape = rng.choice(shapes)
-    return f"{code} " + "".join(str(rng.randint(0, 9)) if char == "#" else char for char in shape)
+    return code + "".join(str(rng.randint(0, 9)) if char == "#" else char for char in shape if char not in " -")
 
 
 def _plan_worker(rng: random.Random, *, spec: PilotSpec, serial: int) -> WorkerPlan:

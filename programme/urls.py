@@ -25,6 +25,13 @@ urlpatterns = [
         name="worker-evidence-confirm",
     ),
     path("workers/<int:pk>/fees/", worker_actions.fee_report, name="worker-fee"),
+    path("workers/<int:pk>/reveal/", worker_actions.personal_data_reveal, name="worker-reveal"),
+    path("workers/<int:pk>/erase/", worker_actions.erase, name="worker-erase"),
+    path("workers/<int:pk>/consent/", worker_actions.consent_give, name="worker-consent"),
+    path("workers/<int:pk>/consent/withdraw/", worker_actions.consent_take_back, name="worker-consent-withdraw"),
+    path("workers/<int:pk>/export.json", worker_actions.export, {"export_format": "json"}, name="worker-export-json"),
+    path("workers/<int:pk>/export.pdf", worker_actions.export, {"export_format": "pdf"}, name="worker-export-pdf"),
+    path("workers/<int:pk>/access-log/", views.worker_access_log, name="worker-access-log"),
     path("recruiters/", views.scorecards, name="scorecards"),
     path("recruiters/<int:pk>/", views.scorecard, name="scorecard"),
     # The recruiter portal (programme/portal.py): a partner's own workers, claims, contracts and API tokens.

@@ -23,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
+from django.views.decorators.http import require_GET
 
 from financing.models import ClaimStatus
 from lamp.access import FUNDER, RECRUITER, STAFF, dashboard_page
@@ -47,7 +48,7 @@ from programme.selectors import (
 )
 from programme.worker_actions import worker_context
 from recruitment.models import Certification, Recruiter
-from workers.models import FeeCategory, Worker
+from workers.models import FeeCategory, PersonalDataAccess, Worker
 
 
 @dashboard_page(STAFF, FUNDER, RECRUITER)
@@ -84,11 +85,15 @@ def pilot(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- One worker ------------------------------------------------------------------------------------------
 
+#: How many of a worker's latest reveals the access log section lists (every one is in the admin and the API).
+ACCESS_LOG_ROWS = 100
+
 
 @dashboard_page()
 def worker(request: HttpRequest, pk: int) -> HttpResponse:
-    """One worker in full: facts (the sensitive ones behind a disclosure), journey, employment, training,
-    evidence, fee reports and claims. 404 for a worker the user does not see."""
+    """One worker: facts (personal data masked: a logged reveal shows it, ``worker_actions.personal_data_reveal``),
+    the access log of those reveals, journey, employment, training, evidence, fee reports and claims. 404 for a
+    worker the user does not see."""
     try:
         page = worker_page(user=request.user, pk=pk)
     except Worker.DoesNotExist:
@@ -96,6 +101,26 @@ def worker(request: HttpRequest, pk: int) -> HttpResponse:
     # With its history in words and the forms of staff's actions on the worker, each posting to its own view:
     # programme.worker_actions, which renders the same page again when an action is refused.
     return render(request, "dashboard/programme/worker.html", worker_context(request, page))
+
+
+@require_GET
+@dashboard_page()
+def worker_access_log(request: HttpRequest, pk: int) -> HttpResponse:
+    """The worker's access log (every reveal of their personal data, newest first): the section alone for htmx
+    (loaded into the worker's page once shown, and again after a reveal), else a page with it. Apart from the
+    worker's page so that page keeps its query budget; the admin lists every worker's."""
+    worker = get_object_or_404(Worker.objects.visible_to(request.user).only("id", "given_names", "family_names"), pk=pk)
+    context = {
+        "nav": "workers",
+        "worker": worker,
+        "access_log": list(
+            PersonalDataAccess.objects.filter(worker_id=worker.pk).select_related("user")[:ACCESS_LOG_ROWS]
+        ),
+        "access_log_rows": ACCESS_LOG_ROWS,
+    }
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "dashboard/programme/_access_log.html", context)
+    return render(request, "dashboard/programme/access_log.html", context)
 
 
 # --- Recruiter scorecards -------------------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """Staff's actions on a worker's page: move the journey (with an override and its reason), record an
-employment and its end, upload evidence, confirm a document, record a fee report.
+employment and its end, upload evidence, confirm a document, record a fee report, and reveal personal data.
+
+A reveal ("break the glass") is a POST with the fields and a reason: ``workers.services.personal_data_reveal``
+writes one row of the worker's access log, and the values are in that answer only (an htmx fragment, or the
+page again without JavaScript), never cached (``Cache-Control: no-store``); the page hides them again when the
+access expires (``lamp/static/lamp/reveal.js``). The page itself carries masked values only.
 
 Each action is a plain form POST to its own address, calling the one service of ``workers.services`` that
 the API and the admin call too: the same rules, the same refusals. A done action redirects back to the page
@@ -16,13 +21,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from financing.timeline import worker_timeline
 from lamp.access import dashboard_page
@@ -31,6 +39,8 @@ from pilots.models import JobOpening
 from pilots.stages import EXITS
 from programme.selectors import WorkerPage, worker_page
 from workers import services
+from workers.consent import consent_current, consent_record, consent_text_version, consent_withdraw
+from workers.erasure import CONFIRMATION, REASON_MAX, REASON_MIN, ErasureRefused, worker_erase
 from workers.forms import (
     ConfirmEvidenceForm,
     EmploymentForm,
@@ -40,9 +50,77 @@ from workers.forms import (
     SeparationForm,
 )
 from workers.journey import JourneyError, next_stages
-from workers.models import Employment, EvidenceKind, Source, Worker
+from workers.models import (
+    AccessChannel,
+    ConsentChannel,
+    Employment,
+    EvidenceKind,
+    RevealableField,
+    Source,
+    Worker,
+)
+from workers.subject_access import JSON, PDF, subject_access_log, worker_export, worker_export_pdf
 
 TEMPLATE = "dashboard/programme/worker.html"
+REVEAL_TEMPLATE = "dashboard/programme/_reveal.html"
+
+
+class RevealForm(forms.Form):
+    """Which personal fields to see in full, and why; the rules are ``personal_data_reveal``'s."""
+
+    fields = forms.MultipleChoiceField(
+        label=gettext_lazy("Fields to reveal"),
+        choices=RevealableField.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Why you need to see them"),
+        required=False,
+        max_length=services.REVEAL_REASON_MAX,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "required": True, "minlength": services.REVEAL_REASON_MIN, "autocomplete": "off"}
+        ),
+        help_text=gettext_lazy("Recorded in the worker's access log with your name."),
+    )
+
+
+class ErasureForm(forms.Form):
+    """Why the worker's personal data is erased, and the word typed to confirm it; the rules are ``worker_erase``'s."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Why the data is erased"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2, "minlength": REASON_MIN, "autocomplete": "off"}),
+        help_text=gettext_lazy("Kept on the erasure's record with your name; the erased values are not."),
+    )
+    confirmation = forms.CharField(
+        label=gettext_lazy("Type ERASE to confirm"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean_confirmation(self) -> str:
+        value = self.cleaned_data["confirmation"].strip()
+        if value != CONFIRMATION:
+            raise forms.ValidationError(_("Type ERASE, in capitals, to confirm."))
+        return value
+
+
+class ConsentForm(forms.Form):
+    """A consent the worker gave: through which channel, to which version of the text (the current one)."""
+
+    channel = forms.ChoiceField(label=gettext_lazy("How it was given"), choices=ConsentChannel.choices)
+    text_version = forms.CharField(
+        label=gettext_lazy("Version of the consent text"),
+        max_length=40,
+        required=False,
+        help_text=gettext_lazy("Empty: the current version."),
+    )
+
+
+class ConsentWithdrawForm(forms.Form):
+    channel = forms.ChoiceField(label=gettext_lazy("How it was withdrawn"), choices=ConsentChannel.choices)
 
 
 def _page(request: HttpRequest, pk: int) -> WorkerPage:
@@ -79,6 +157,9 @@ def worker_context(
         "evidence": EvidenceForm(),
         "fee": FeeReportForm(),
         "confirm": ConfirmEvidenceForm(),
+        "erase": ErasureForm(),
+        "consent": ConsentForm(),
+        "withdraw": ConsentWithdrawForm(),
     }
     action_forms.update(bound or {})
     confirmed = services.evidence_confirmed_ids(page.evidence)
@@ -102,6 +183,10 @@ def worker_context(
         "forms": action_forms,
         "opened": next(iter(bound), "") if bound else ("separation" if separation else ""),
         "separation_form": SeparationForm(),
+        "reveal_form": RevealForm(),
+        "reveal_minutes": settings.PERSONAL_DATA_REVEAL_MINUTES,
+        "consent": consent_current(worker),
+        "consent_version": consent_text_version(),
     }
 
 
@@ -177,9 +262,9 @@ def journey_move(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except JourneyError as error:
         message = _refusal_naming_both(error)
-        if not data["override_reason"]:
+        if not data["override_reason"] and error.field == "stage":  # an override never passes over the calendar
             message += " " + _("Program staff may record it anyway with an override reason.")
-        form.add_error("stage", message)
+        form.add_error(error.field if error.field in form.fields else "stage", message)
         return _refused(request, page, name="move", form=form)
     except (ValidationError, PermissionDenied) as error:
         return _refused(request, page, name="move", form=form, error=error)
@@ -330,3 +415,130 @@ def fee_report(request: HttpRequest, pk: int) -> HttpResponse:
     if report.amount > 0:
         text += " " + _("Any fee is a finding: a verified zero-fee outcome of this worker will be reversed.")
     return _done(request, worker, text, "fees-h")
+
+
+# --- Personal data, revealed on purpose and on the record ------------------------------------------------------
+
+
+@never_cache
+@require_POST
+@dashboard_page()
+def personal_data_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reveal the chosen personal fields of the worker, with a reason: one access row, and the values in this
+    answer only. Refused (400 with the form's errors, 403 for who may not) with nothing written."""
+    page = _page(request, pk)
+    worker = page.worker
+    form = RevealForm(request.POST)
+    revealed: dict[str, Any] | None = None
+    status = 200
+    if not form.is_valid():
+        status = 400
+    else:
+        try:
+            access = services.personal_data_reveal(
+                worker=worker,
+                user=request.user,
+                fields=form.cleaned_data["fields"],
+                reason=form.cleaned_data["reason"],
+                channel=AccessChannel.DASHBOARD,
+            )
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+            status = 403
+        except ValidationError as error:
+            _errors_onto(form, error)
+            status = 400
+        else:
+            values = services.personal_data_values(access=access, user=request.user)
+            labels = dict(RevealableField.choices)
+            revealed = {
+                "access": access,
+                "rows": [(labels[name], value) for name, value in values.items()],
+            }
+            form = RevealForm()
+    if request.headers.get("HX-Request"):
+        context = {"worker": worker, "reveal_form": form, "revealed": revealed}
+        context["reveal_minutes"] = settings.PERSONAL_DATA_REVEAL_MINUTES
+        response = render(request, REVEAL_TEMPLATE, context, status=status)
+        if revealed:
+            response["HX-Trigger"] = "access-logged"  # the page's access log reloads itself
+        return response
+    context = worker_context(request, page)
+    context.update(reveal_form=form, revealed=revealed, opened="reveal")
+    return render(request, TEMPLATE, context, status=status)
+
+
+# --- Erasure on request, subject access, consent ----------------------------------------------------------------
+
+
+@require_POST
+@dashboard_page()
+def erase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Erase the worker's personal data (``workers.erasure.worker_erase``): a reason, and the word typed to
+    confirm. Refused (400 for the form, 409 while a case is open) with nothing written."""
+    page = _page(request, pk)
+    worker = page.worker
+    form = ErasureForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, page, name="erase", form=form)
+    try:
+        worker_erase(worker=worker, user=request.user, reason=form.cleaned_data["reason"])
+    except ErasureRefused as refused:
+        form.add_error(None, refused.message)
+        return render(request, TEMPLATE, worker_context(request, page, bound={"erase": form}), status=409)
+    except ValidationError as error:
+        return _refused(request, page, name="erase", form=form, error=error)
+    text = _("The personal data of worker %(id)s was erased; the claims and payments are kept.") % {"id": worker.pk}
+    return _done(request, worker, text, "rights-h")
+
+
+@require_POST
+@dashboard_page()
+def consent_give(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the worker's consent, with the channel and the text version."""
+    page = _page(request, pk)
+    worker = page.worker
+    form = ConsentForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, page, name="consent", form=form)
+    try:
+        consent = consent_record(worker=worker, recorded_by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        return _refused(request, page, name="consent", form=form, error=error)
+    text = _("Consent recorded (text version %(version)s, %(channel)s).") % {
+        "version": consent.text_version,
+        "channel": consent.get_channel_display().lower(),
+    }
+    return _done(request, worker, text, "rights-h")
+
+
+@require_POST
+@dashboard_page()
+def consent_take_back(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record that the worker withdrew their consent: their check-ins and messages stop."""
+    page = _page(request, pk)
+    worker = page.worker
+    form = ConsentWithdrawForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, page, name="withdraw", form=form)
+    try:
+        consent_withdraw(worker=worker, withdrawn_by=request.user, channel=form.cleaned_data["channel"])
+    except ValidationError as error:
+        return _refused(request, page, name="withdraw", form=form, error=error)
+    return _done(request, worker, _("Consent withdrawn: no more check-ins or messages go to this worker."), "rights-h")
+
+
+@never_cache
+@require_GET
+@dashboard_page()
+def export(request: HttpRequest, pk: int, export_format: str) -> HttpResponse:
+    """Everything held about the worker, in their language, as a JSON or a PDF download; logged as an access."""
+    worker = _page(request, pk).worker
+    subject_access_log(worker=worker, user=request.user, channel=AccessChannel.DASHBOARD, export_format=export_format)
+    if export_format == PDF:
+        response = HttpResponse(worker_export_pdf(worker=worker), content_type="application/pdf")
+    else:
+        response = JsonResponse(worker_export(worker=worker), json_dumps_params={"ensure_ascii": False, "indent": 2})
+    extension = PDF if export_format == PDF else JSON
+    response["Content-Disposition"] = f'attachment; filename="worker-{worker.pk}.{extension}"'
+    return response

@@ -28,16 +28,20 @@ from lamp.tokens import api_token_create
 from pilots.models import Organisation, OrganisationKind, Pilot, Role, Sector, User
 from pilots.stages import Stage
 from tests import factories
+from workers.consent import consent_record
+from workers.erasure import worker_erase
 from workers.models import (
     CheckInAnswer,
     DuplicateFlag,
     DuplicateReason,
     JourneyEvent,
     OutboxMessage,
+    RetentionReport,
     Worker,
     identity_document_hash,
 )
-from workers.services import check_in_create
+from workers.retention import retention_report
+from workers.services import check_in_create, personal_data_reveal
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +90,20 @@ FACTORIES: dict[str, Callable[[], Model]] = {
     "workers.DuplicateFlag": lambda: DuplicateFlag.objects.create(
         worker=factories.WorkerFactory(), matches=factories.WorkerFactory(), reason="name_and_birth"
     ),
+    "workers.PersonalDataAccess": lambda: personal_data_reveal(
+        worker=factories.WorkerFactory(),
+        user=factories.StaffUserFactory(),
+        fields=["phone"],
+        reason="Calling about the visa appointment.",
+        channel="dashboard",
+    ),
+    "workers.Consent": lambda: consent_record(
+        worker=factories.WorkerFactory(), channel="paper", recorded_by=factories.StaffUserFactory()
+    ),
+    "workers.WorkerErasure": lambda: worker_erase(
+        worker=factories.WorkerFactory(), user=factories.StaffUserFactory(), reason="The worker asked by letter."
+    ),
+    "workers.RetentionReport": lambda: (retention_report(), RetentionReport.objects.latest("made_at"))[1],
     "financing.RbfContract": factories.RbfContractFactory,
     "financing.OutcomeMetric": factories.OutcomeMetricFactory,
     "financing.OutcomeClaim": factories.OutcomeClaimFactory,
@@ -110,6 +128,10 @@ NO_ADD_PAGE = {
     "workers.FeeDeclaration",  # declared by the recruiter through the API (workers.services.fee_declaration_record)
     "workers.CheckInAnswer",  # given by the worker through their link
     "workers.OutboxMessage",  # put in the outbox by the check-in services
+    "workers.PersonalDataAccess",  # written by a reveal (workers.services.personal_data_reveal), never by hand
+    "workers.Consent",  # recorded on the worker's page or through the API (workers.consent)
+    "workers.WorkerErasure",  # written by an erasure (workers.erasure.worker_erase)
+    "workers.RetentionReport",  # made by the retention job and manage.py retention_report
 }
 # Every change to these is kept in history by database triggers (lamp.history.tracked).
 TRACKED = (
@@ -365,7 +387,7 @@ def test_an_edit_matching_another_recruiters_worker_is_saved_and_flagged(admin_c
 def test_blank_document_number_keeps_it(admin_client, worker: Worker) -> None:
     change = url("workers.Worker", "change", worker.pk)
     data = form_data(admin_client.get(change))
-    data.update(email="ana@example.org", _save="Save")
+    data.update(new_email="ana@example.org", _save="Save")
     response = admin_client.post(change, data)
     assert response.status_code == 302, form_errors(response)
     worker.refresh_from_db()
@@ -430,6 +452,8 @@ def test_adding_a_worker_registers_them_through_the_journey_service(admin_client
         pilot=pilot.pk,
         recruiter=recruiter.pk,
         registered_on="2025-02-01",
+        consent_given_at_0="2025-02-01",
+        consent_given_at_1="10:00:00",
         _continue="Save and continue editing",
     )
     response = admin_client.post(url("workers.Worker", "add"), data)

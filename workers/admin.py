@@ -1,6 +1,8 @@
 """Admin for workers, their journey, employment, training, evidence and the fees they paid.
 
-Personal data stays masked in lists; the identity document number is never shown in clear, only replaced.
+Personal data stays masked, in lists and on a worker's page alike: the identity document number, date of birth,
+phone and e-mail are never shown in clear, only replaced (a reveal on the dashboard shows them, logged). The
+access log of those reveals is read here, for every worker, and never changed.
 Journey moves and registrations go through ``workers.services``: the admin never writes a stage itself.
 """
 
@@ -11,9 +13,12 @@ from typing import Any
 import segno
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AdminDateWidget
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -22,10 +27,12 @@ from django_countries.filters import CountryFilter
 from lamp.admin_utils import CurrentUserInitialMixin, ReadOnlyTabularInline, adopt_saved
 from pilots.models import User
 from recruitment.admin import RecruiterListFilter
+from workers.erasure import CONFIRMATION, REASON_MAX, ErasureRefused, worker_erase
 from workers.journey import JourneyError, check_date, check_move
 from workers.models import (
     CheckIn,
     CheckInAnswer,
+    Consent,
     DuplicateFlag,
     DuplicateReason,
     Employment,
@@ -34,8 +41,11 @@ from workers.models import (
     FeeReport,
     JourneyEvent,
     OutboxMessage,
+    PersonalDataAccess,
+    RetentionReport,
     TrainingEnrollment,
     Worker,
+    WorkerErasure,
 )
 from workers.selectors import identity_document_hashes
 from workers.services import (
@@ -53,8 +63,23 @@ from workers.services import (
 )
 
 PERSON_FIELDS = ("given_names", "family_names", "date_of_birth", "gender", "nationality", "phone", "email")
+#: A registered worker's person fields: the personal data masked, each with a field that replaces it.
+CHANGE_PERSON_FIELDS = (
+    "given_names",
+    "family_names",
+    "date_of_birth_masked",
+    "new_date_of_birth",
+    "gender",
+    "nationality",
+    "phone_masked",
+    "new_phone",
+    "email_masked",
+    "new_email",
+)
 # Fields of a new worker that the registration service takes as they are.
 REGISTRATION_FIELDS = (*PERSON_FIELDS, "identity_document_type", "language_levels", "consent_given_at")
+
+
 class WorkerForm(forms.ModelForm):
     """The worker form without the document number in clear: a new number replaces it, a blank keeps it."""
 
@@ -67,6 +92,15 @@ class WorkerForm(forms.ModelForm):
         help_text="Typed numbers are stored encrypted and never shown again, only masked. "
         "Without an issuing country, the worker's nationality is used.",
     )
+    # A registered worker's date of birth, phone and e-mail are shown masked and replaced by these (blank keeps).
+    new_date_of_birth = forms.DateField(
+        label="New date of birth (leave blank to keep)", required=False, widget=AdminDateWidget
+    )
+    new_phone = forms.CharField(
+        label="New phone (leave blank to keep)", required=False, max_length=40, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )  # fmt: skip
+    new_email = forms.EmailField(label="New email (leave blank to keep)", required=False, max_length=254)
 
     class Meta:
         model = Worker
@@ -75,6 +109,10 @@ class WorkerForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if self.instance.pk is not None:
+            for name in ("date_of_birth", "phone", "email"):
+                if cleaned.get(f"new_{name}"):
+                    setattr(self.instance, name, cleaned[f"new_{name}"])
         number = cleaned.get("new_identity_document_number", "")
         existing = self.instance.identity_document_number
         country_changed = "identity_document_country" in self.changed_data
@@ -154,6 +192,19 @@ class EvidenceInline(ReadOnlyTabularInline):
         return super().get_queryset(request).select_related("worker", "uploaded_by")
 
 
+class ErasureForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX, help_text="Why: kept on the erasure's record."
+    )
+    confirmation = forms.CharField(help_text=f"Type {CONFIRMATION} to confirm.")
+
+    def clean_confirmation(self) -> str:
+        value = self.cleaned_data["confirmation"].strip()
+        if value != CONFIRMATION:
+            raise forms.ValidationError(f"Type {CONFIRMATION} to confirm.")
+        return value
+
+
 @admin.register(Worker)
 class WorkerAdmin(admin.ModelAdmin):
     form = WorkerForm
@@ -189,8 +240,9 @@ class WorkerAdmin(admin.ModelAdmin):
     autocomplete_fields = ("pilot", "recruiter")
     # ``financing.admin`` adds the worker's outcome claims after these.
     inlines = (JourneyEventInline, EmploymentInline, TrainingEnrollmentInline, EvidenceInline)
+    actions = ("erase_personal_data",)
     fieldsets = (
-        ("Person", {"fields": PERSON_FIELDS}),
+        ("Person", {"fields": CHANGE_PERSON_FIELDS}),
         (
             "Identity document",
             {
@@ -222,6 +274,41 @@ class WorkerAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Worker | None = None) -> Any:
         return self.fieldsets if obj is not None else self.add_fieldsets
 
+    @admin.action(description="Erase the personal data of the selected workers (on request)")
+    def erase_personal_data(self, request: HttpRequest, queryset: QuerySet[Worker]) -> TemplateResponse | None:
+        """``workers.erasure.worker_erase`` for each selected worker, with the reason asked on a page first."""
+        form = ErasureForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return TemplateResponse(
+                request,
+                "admin/financing/action_form.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "title": "Erase personal data",
+                    "intro": "Names, contacts, identity document, date of birth, free text and files of these workers "
+                    "are erased, in the history too; their rows stay as pseudonyms and the money is not touched. "
+                    "This cannot be undone.",
+                    "form": form,
+                    "queryset": queryset,
+                    "action": request.POST["action"],
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        erased = 0
+        for worker in queryset:
+            try:
+                worker_erase(worker=worker, user=request.user, reason=form.cleaned_data["reason"])
+            except ErasureRefused as refused:
+                self.message_user(request, f"Worker {worker.pk}: {refused.message}", messages.ERROR)
+            except ValidationError as error:
+                self.message_user(request, f"Worker {worker.pk}: {'; '.join(error.messages)}", messages.ERROR)
+            else:
+                erased += 1
+        if erased:
+            self.message_user(request, f"Personal data erased: {erased} worker(s).", messages.SUCCESS)
+        return None
+
     def get_form(self, request: HttpRequest, obj: Worker | None = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
             kwargs["form"] = self.add_form
@@ -232,6 +319,9 @@ class WorkerAdmin(admin.ModelAdmin):
             return ()
         # The journey service is the only writer of the journey fields (and of the pilot, in a new season).
         return (
+            "date_of_birth_masked",
+            "phone_masked",
+            "email_masked",
             "identity_document_masked",
             "pilot",
             "current_stage",
@@ -291,11 +381,15 @@ class WorkerAdmin(admin.ModelAdmin):
 
     @admin.display(description="phone")
     def phone_masked(self, obj: Worker) -> str:
-        return obj.phone_masked
+        return obj.phone_masked or "—"
 
-    @admin.display(description="date of birth", ordering="date_of_birth")
+    @admin.display(description="date of birth", ordering="birth_year")
     def date_of_birth_masked(self, obj: Worker) -> str:
-        return obj.date_of_birth_masked
+        return obj.date_of_birth_masked or "—"
+
+    @admin.display(description="email")
+    def email_masked(self, obj: Worker) -> str:
+        return obj.email_masked or "—"
 
     @admin.display(description="journey move")
     def move(self, obj: Worker) -> str:
@@ -617,8 +711,8 @@ class CheckInAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             format_html(
-                "The link of the check-in for {} is <a href=\"{}\">{}</a>. Copy it or print its QR code now: it "
-                "will not be shown again.<br><img src=\"{}\" alt=\"QR code of the link\" width=\"220\">",
+                'The link of the check-in for {} is <a href="{}">{}</a>. Copy it or print its QR code now: it '
+                'will not be shown again.<br><img src="{}" alt="QR code of the link" width="220">',
                 check_in.worker,
                 link,
                 link,
@@ -676,3 +770,96 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def retry(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         count = outbox_retry(message_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} message(s) will be tried again.", messages.SUCCESS)
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(admin.ModelAdmin):
+    """The access log of personal data, for every worker: read-only, as ``personal_data_reveal`` wrote it."""
+
+    list_display = ("created_at", "user", "worker_link", "fields_shown", "reason", "channel", "expires_at")
+    list_filter = ("channel", "created_at")
+    list_select_related = ("user", "worker")
+    search_fields = ("reason", "user__username", "worker__family_names", "worker__given_names")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    fields = ("created_at", "user", "worker", "fields", "reason", "channel", "expires_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PersonalDataAccess]:
+        # Names only: the worker's encrypted columns are not read for the log.
+        return (
+            super()
+            .get_queryset(request)
+            .defer("worker__phone", "worker__identity_document_number", "worker__date_of_birth")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PersonalDataAccess | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PersonalDataAccess | None = None) -> bool:
+        return False
+
+    @admin.display(description="worker", ordering="worker__family_names")
+    def worker_link(self, obj: PersonalDataAccess) -> str:
+        url = reverse("admin:workers_worker_change", args=[obj.worker_id])
+        return format_html('<a href="{}">{}</a>', url, obj.worker)
+
+    @admin.display(description="fields")
+    def fields_shown(self, obj: PersonalDataAccess) -> str:
+        return ", ".join(obj.field_labels)
+
+
+@admin.register(WorkerErasure)
+class WorkerErasureAdmin(admin.ModelAdmin):
+    """The record of each erasure (who, when, why, how many rows): read-only, as ``worker_erase`` wrote it."""
+
+    list_display = ("erased_at", "worker", "trigger", "erased_by", "reason")
+    list_filter = ("trigger", "erased_at")
+    list_select_related = ("worker", "erased_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: WorkerErasure | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: WorkerErasure | None = None) -> bool:
+        return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Workers' consents, with the text version and the channel: read-only (``workers.consent`` writes them)."""
+
+    list_display = ("worker", "text_version", "channel", "given_at", "withdrawn_at", "withdrawal_channel")
+    list_filter = ("channel", "text_version", "withdrawal_channel")
+    list_select_related = ("worker",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Consent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Consent | None = None) -> bool:
+        return False
+
+
+@admin.register(RetentionReport)
+class RetentionReportAdmin(admin.ModelAdmin):
+    """The retention job's dry runs: who it erases once a report is ``RETENTION_NOTICE_DAYS`` old."""
+
+    list_display = ("made_at", "cutoff", "due")
+
+    @admin.display(description="workers due")
+    def due(self, obj: RetentionReport) -> int:
+        return len(obj.worker_ids)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: RetentionReport | None = None) -> bool:
+        return False

@@ -24,9 +24,11 @@ from recruitment.models import Recruiter
 from workers.models import EvidenceKind, FeeCategory, FeeSource, Gender, SeparationReason
 from workers.selectors import Cursor, WorkerFilters
 from workers.services import EVIDENCE_SIGNATURES, evidence_file_check
+from workers.value_rules import MAX_FEE_AMOUNT
 
-#: The largest fee a form takes: more is a typing error (the check-in's own bound is lower).
-MAX_FEE = Decimal("10000000")
+#: The largest fee a form takes: the services' bound (``workers.value_rules``), which say the rest (the currency's
+#: minor unit, the day paid within the worker's journey).
+MAX_FEE = MAX_FEE_AMOUNT
 
 ANY = ""
 FEE_CHOICES = [(ANY, _("Any")), ("yes", _("Reported a fee")), ("no", _("No fee reported"))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import re
@@ -9,6 +10,7 @@ from typing import Any
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -16,12 +18,12 @@ from django.db.models.functions import Right
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
-from encrypted_fields.fields import EncryptedCharField, EncryptedTextField
+from encrypted_fields.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 
 from lamp.currencies import format_money
 from lamp.fields import CurrencyField, MaskedCopyField, MoneyField
 from lamp.history import tracked
-from lamp.masking import mask_date
+from lamp.masking import MASK, mask_email
 from pilots.models import JobOpening, Organisation, OrganisationKind, Pilot
 from pilots.stages import EXITS, CheckInMoment, Stage
 from workers.querysets import (
@@ -35,6 +37,7 @@ from workers.querysets import (
     WorkerQuerySet,
     WorkerRecordQuerySet,
 )
+from workers.value_rules import fee_report_values_check, worker_values_check
 
 
 class Gender(models.TextChoices):
@@ -107,6 +110,87 @@ class DocumentTailHashField(models.CharField):
         return value
 
 
+def birth_date_hash(born: datetime.date | str | None) -> str:
+    """A keyed hash of a date of birth, for the names + date of birth duplicate lookup without decrypting rows.
+
+    Keyed like ``identity_document_hash`` (``IDENTITY_HASH_KEY``), in its own domain (``birth:``): without the
+    key, the 40,000 dates of a working life cannot be tried against it. "" for no date."""
+    if not born:
+        return ""
+    day = born.isoformat() if isinstance(born, datetime.date) else str(born)
+    return hmac.new(settings.IDENTITY_HASH_KEY.encode(), f"birth:{day}".encode(), hashlib.sha256).hexdigest()
+
+
+#: The age bands reports count workers in (lower bound, label); the last band is open.
+AGE_BANDS = ((0, "under 18"), (18, "18-24"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55+"))
+
+
+def age_band(birth_year: int | None, *, on: datetime.date) -> str:
+    """The age band of someone born in ``birth_year`` on day ``on``, from the year alone (the day and month
+    are encrypted): the age they reach in ``on``'s year. "" for no year."""
+    if not birth_year:
+        return ""
+    age = on.year - birth_year
+    label = AGE_BANDS[0][1]
+    for lower, name in AGE_BANDS:
+        if age >= lower:
+            label = name
+    return label
+
+
+class BirthDerivedField:
+    """A column derived from the (encrypted) date of birth of the same row, kept in step with it on every write
+    as ``MaskedCopyField`` keeps a masked copy: ``pre_save`` recomputes it on ``save()`` and in ``bulk_create``;
+    a raw write (COPY) computes it with ``derive``."""
+
+    source = "date_of_birth"
+
+    def derive(self, born: datetime.date | None) -> Any:  # pragma: no cover - each subclass says
+        raise NotImplementedError
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        born = getattr(model_instance, self.source)
+        if isinstance(born, str):  # a value assigned as text (a form, a fixture) before it was cleaned
+            born = datetime.date.fromisoformat(born)
+        value = self.derive(born)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class BirthYearField(BirthDerivedField, models.PositiveSmallIntegerField):
+    """The year of birth, in clear for reporting (ages, age bands) while the date itself is encrypted."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(null=True, blank=True, editable=False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        for key in ("null", "blank", "editable"):
+            kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+    def derive(self, born: datetime.date | None) -> int | None:
+        return born.year if born else None
+
+
+class BirthDateHashField(BirthDerivedField, models.CharField):
+    """``birth_date_hash`` of the date of birth: what the duplicate lookup compares."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(max_length=64, blank=True, default="", editable=False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        for key in ("max_length", "blank", "default", "editable"):
+            kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+    def derive(self, born: datetime.date | None) -> str:
+        return birth_date_hash(born)
+
+
 #: The stages in the order of the journey (then the exits, then anything else): the staff list's sort by
 #: stage (``workers.selectors.WORKER_SORTING``), indexed with the id below.
 STAGE_ORDER = models.Case(
@@ -123,7 +207,11 @@ class Worker(models.Model):
 
     given_names = models.CharField(max_length=120)
     family_names = models.CharField(max_length=120)
-    date_of_birth = models.DateField()
+    # Encrypted at rest (Fernet) like the document number: NULL only once erased. The year stays in clear for
+    # reporting, and the keyed hash finds the same person (names + date of birth) without decrypting a row.
+    date_of_birth = EncryptedDateField(null=True)
+    birth_year = BirthYearField()
+    date_of_birth_hash = BirthDateHashField()
     gender = models.CharField(max_length=20, choices=Gender.choices)
     nationality = CountryField()
     # Encrypted fields store NULL for "none": the library never encrypts an empty value.
@@ -146,6 +234,11 @@ class Worker(models.Model):
     consent_given_at = models.DateTimeField(
         null=True, blank=True, help_text="When the worker consented to their data being held for the pilot."
     )
+    # Kept by ``workers.consent`` (the only writer) from the worker's ``Consent`` rows: set while their latest
+    # consent is withdrawn, which stops their check-ins and messages.
+    consent_withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by ``workers.erasure.worker_erase`` (the only writer): the row stays, as a pseudonym, for the money.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     recruiter = models.ForeignKey("recruitment.Recruiter", on_delete=models.PROTECT, related_name="workers")
     pilot = models.ForeignKey(Pilot, on_delete=models.PROTECT, related_name="workers")
     # The latest journey event, kept by the journey service (the only writer) so that lists filter fast.
@@ -174,7 +267,7 @@ class Worker(models.Model):
             # A recruiter's workers in id order: its pages of the API's cursor-paginated list.
             models.Index(fields=["recruiter", "id"]),
             models.Index(fields=["nationality"]),
-            models.Index(fields=["family_names", "given_names", "date_of_birth"]),
+            models.Index(fields=["family_names", "given_names", "date_of_birth_hash"], name="worker_person_lookup"),
             # The staff list's orders (``workers.selectors.WORKER_SORTING``): each column, then the id, so a
             # keyset page of 100,000 workers sorted by it reads one page of the index.
             models.Index(fields=["family_names", "given_names", "id"], name="worker_sort_name"),
@@ -193,7 +286,7 @@ class Worker(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             names = set(update_fields)
-            copies = (MaskedCopyField, DocumentTailHashField)
+            copies = (MaskedCopyField, DocumentTailHashField, BirthDerivedField)
             masked = (f for f in self._meta.concrete_fields if isinstance(f, copies))
             names |= {f.name for f in masked if f.source in names}
             kwargs["update_fields"] = names
@@ -216,9 +309,24 @@ class Worker(models.Model):
             self.identity_document_type = kind
         self.identity_document_hash = identity_document_hash(country=country, number=number) if number else ""
 
+    def clean(self) -> None:
+        """The values a worker may hold (``workers.value_rules``), for every ``full_clean`` and the admin's forms."""
+        worker_values_check(self)
+
     @property
     def date_of_birth_masked(self) -> str:
-        return mask_date(self.date_of_birth)
+        """The year only (``1994-••-••``), from the clear column: nothing is decrypted."""
+        year = self.birth_year
+        if year is None and self.__dict__.get("date_of_birth"):  # set, not yet saved
+            year = self.__dict__["date_of_birth"].year
+        return f"{year}-{MASK * 2}-{MASK * 2}" if year else ""
+
+    @property
+    def email_masked(self) -> str:
+        return mask_email(self.email)
+
+    def age_band(self, on: datetime.date | None = None) -> str:
+        return age_band(self.birth_year, on=on or timezone.localdate())
 
 
 class Source(models.TextChoices):
@@ -563,6 +671,10 @@ class FeeReport(models.Model):
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.amount_display} paid by {self.worker}"
 
+    def clean(self) -> None:
+        """The amount and the day paid a fee may have (``workers.value_rules``), for every ``full_clean``."""
+        fee_report_values_check(self)
+
     @property
     def amount_display(self) -> str:
         return format_money(self.amount, self.currency)
@@ -679,6 +791,7 @@ class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed (no more tries)")
+    CANCELLED = "cancelled", _("Cancelled (consent withdrawn or data erased)")
 
 
 class OutboxMessage(models.Model):
@@ -711,3 +824,165 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {'reminder' if self.reminder else 'invitation'} for {self.check_in}"
+
+
+# --- Personal data on a need-to-know basis ---------------------------------------------------------------
+
+
+class RevealableField(models.TextChoices):
+    """The personal fields that pages and the API show masked, and a reveal shows in full."""
+
+    DATE_OF_BIRTH = "date_of_birth", _("Date of birth")
+    IDENTITY_DOCUMENT_NUMBER = "identity_document_number", _("Identity document number")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+
+
+class AccessChannel(models.TextChoices):
+    DASHBOARD = "dashboard", _("Dashboard")
+    API = "api", _("API")
+
+
+class PersonalDataAccess(models.Model):
+    """One reveal of a worker's personal data ("break the glass"): who, which worker, which fields, why, when,
+    and until when the values were shown. Written by ``workers.services.personal_data_reveal`` only, never
+    changed nor deleted: the access log staff read per worker and admins for everyone."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="personal_data_accesses")
+    fields = ArrayField(models.CharField(max_length=30, choices=RevealableField.choices))
+    reason = models.TextField()
+    channel = models.CharField(max_length=20, choices=AccessChannel.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "personal data access"
+        verbose_name_plural = "personal data accesses"
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="personal_access_expires_later"),
+            models.CheckConstraint(condition=~Q(reason=""), name="personal_access_has_reason"),
+            models.CheckConstraint(condition=Q(fields__len__gt=0), name="personal_access_names_fields"),
+            models.CheckConstraint(condition=Q(channel__in=AccessChannel.values), name="personal_access_channel_valid"),
+        ]
+        indexes = [models.Index(fields=["worker", "-created_at"], name="personal_access_by_worker")]
+
+    def __str__(self) -> str:
+        fields = ", ".join(self.fields)
+        return f"{self.user} read {fields} of worker {self.worker_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def is_valid_at(self, moment: datetime.datetime) -> bool:
+        return self.created_at <= moment < self.expires_at
+
+    @property
+    def field_labels(self) -> list[str]:
+        labels = dict(RevealableField.choices)
+        return [str(labels.get(name, name)) for name in self.fields]
+
+
+# --- Consent, erasure on request ------------------------------------------------------------------------
+
+
+class ConsentChannel(models.TextChoices):
+    """How a worker gave (or withdrew) their consent."""
+
+    PAPER = "paper", _("Signed on paper")
+    VERBAL = "verbal", _("Verbally, before a witness")
+    OWN_LINK = "own_link", _("The worker's own link")
+    ELECTRONIC = "electronic", _("Signed electronically")
+    UNRECORDED = "unrecorded", _("Not recorded")
+
+
+class Consent(models.Model):
+    """One consent of a worker to their data being held for the pilot: which version of the consent text they
+    agreed to (``CONSENT_TEXT_VERSION`` when it was recorded), how, and when; withdrawn once, with how and by
+    whom it was recorded. Written by ``workers.consent`` only; a consent given again is a new row."""
+
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="consents")
+    text_version = models.CharField(max_length=40, help_text="The version of the consent text the worker agreed to.")
+    channel = models.CharField(max_length=20, choices=ConsentChannel.choices)
+    given_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_channel = models.CharField(max_length=20, choices=ConsentChannel.choices, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["worker", "-given_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(channel__in=ConsentChannel.values), name="consent_channel_valid"),
+            models.CheckConstraint(condition=~Q(text_version=""), name="consent_names_text_version"),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawal_channel="")
+                | Q(withdrawn_at__isnull=False, withdrawal_channel__in=ConsentChannel.values),
+                name="consent_withdrawal_has_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=F("given_at")),
+                name="consent_withdrawn_after_given",
+            ),
+        ]
+        indexes = [models.Index(fields=["worker", "-given_at"], name="consent_by_worker")]
+
+    def __str__(self) -> str:
+        state = f", withdrawn {self.withdrawn_at:%Y-%m-%d}" if self.withdrawn_at else ""
+        return f"Consent of worker {self.worker_id} to text {self.text_version} ({self.channel}){state}"
+
+
+class ErasureTrigger(models.TextChoices):
+    REQUEST = "request", _("The worker's request")
+    RETENTION = "retention", _("The retention period ended")
+
+
+class WorkerErasure(models.Model):
+    """The record that a worker's personal data was erased: who, when, why, and how many rows and files were
+    touched; never the erased values. Written by ``workers.erasure.worker_erase`` only, once a worker."""
+
+    worker = models.OneToOneField(Worker, on_delete=models.PROTECT, related_name="erasure")
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for the retention job.",
+    )
+    erased_at = models.DateTimeField(default=timezone.now)
+    trigger = models.CharField(max_length=20, choices=ErasureTrigger.choices)
+    reason = models.TextField()
+    counts = models.JSONField(default=dict, blank=True, help_text="Rows and files erased, by kind (no values).")
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="erasure_has_reason"),
+            models.CheckConstraint(condition=Q(trigger__in=ErasureTrigger.values), name="erasure_trigger_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Personal data of worker {self.worker_id} erased at {self.erased_at:%Y-%m-%d %H:%M}"
+
+
+class RetentionReport(models.Model):
+    """A dry run of the retention job: the workers it would erase, as of that day. The job erases only workers
+    listed by a report made at least ``RETENTION_NOTICE_DAYS`` days before who still fall due: no one is erased
+    who was not announced first (``workers.retention``)."""
+
+    made_at = models.DateTimeField(default=timezone.now)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cutoff = models.DateField(help_text="Pilots closed (ended) on or before this day fall due.")
+    worker_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Retention report of {self.made_at:%Y-%m-%d}: {len(self.worker_ids)} workers due"

@@ -34,6 +34,7 @@ from django_countries import countries
 from lamp.listing import Column, Sort, Sorting
 from lamp.masking import MASK
 from pilots.stages import Stage
+from workers.consent import latest_consent_annotations
 from workers.models import (
     DOCUMENT_SHOWN,
     DOCUMENT_TAIL,
@@ -466,7 +467,12 @@ def worker_detail(*, user: Any, pk: int) -> WorkerDetail:
     reports and the open duplicate flags that name them (either way round): seven queries whatever
     their number. ``Worker.DoesNotExist`` when ``user`` does not see the worker, or there is none.
     """
-    worker = Worker.objects.visible_to(user).select_related("pilot", "recruiter__organisation").get(pk=pk)
+    worker = (
+        Worker.objects.visible_to(user)
+        .select_related("pilot", "recruiter__organisation")
+        .annotate(**latest_consent_annotations())
+        .get(pk=pk)
+    )
     evidence = list(
         Evidence.objects.filter(worker=worker)
         .select_related("uploaded_by", "source_organisation")

@@ -26,17 +26,24 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from sms import send_sms
 
+from lamp.currencies import quantize
 from lamp.history import acting_as
+from lamp.masking import mask_documents_in_text
+from lamp.parsers import json_limits_error
+from lamp.tenancy import tenancy_of
 from pilots.models import Pilot, User
 from pilots.stages import CHECK_IN_DAY, NEW_SEASON_FROM, Stage
 from recruitment.models import Recruiter
 from workers.checkins import home_language
+from workers.consent import may_contact
 from workers.journey import JourneyError, check_date, check_move
 from workers.models import (
     CheckIn,
     CheckInAnswer,
     CheckInLanguage,
     CheckInMoment,
+    Consent,
+    ConsentChannel,
     DuplicateFlag,
     DuplicateReason,
     Employment,
@@ -49,9 +56,12 @@ from workers.models import (
     OutboxChannel,
     OutboxMessage,
     OutboxStatus,
+    PersonalDataAccess,
+    RevealableField,
     Source,
     TrainingEnrollment,
     Worker,
+    birth_date_hash,
     identity_document_hash,
     source_of,
 )
@@ -74,9 +84,11 @@ def worker_register(
     recorded_by: User | None,
     identity_document_number: str = "",
     identity_document_country: str = "",
+    consent_channel: str = ConsentChannel.UNRECORDED,
     **fields: Any,
 ) -> Worker:
-    """Create a worker and the first event of their journey (``registered``)."""
+    """Create a worker and the first event of their journey (``registered``), and their consent (``Consent``,
+    through ``consent_channel``) when they gave it."""
     worker = Worker(recruiter=recruiter, pilot=pilot, current_stage=Stage.REGISTERED, season=1, **fields)
     if identity_document_number:
         worker.set_identity_document(
@@ -85,6 +97,14 @@ def worker_register(
     worker.stage_changed_on = registered_on
     worker.full_clean()
     worker.save()
+    if worker.consent_given_at is not None:  # the consent the registration records, with the current text's version
+        Consent.objects.create(
+            worker=worker,
+            text_version=settings.CONSENT_TEXT_VERSION,
+            channel=consent_channel,
+            given_at=worker.consent_given_at,
+            recorded_by=recorded_by,
+        )
     _record(worker=worker, stage=Stage.REGISTERED, occurred_on=registered_on, recorded_by=recorded_by)
     return worker
 
@@ -114,10 +134,15 @@ def journey_move(
             raise JourneyError(current=current, requested=stage, message=f"'{stage}' is not a stage.")
         # An override passes over the order of the stages, never over the calendar.
         if occurred_on > timezone.localdate():
-            raise JourneyError(current=current, requested=stage, message=f"{occurred_on} is in the future.")
+            raise JourneyError(
+                current=current, requested=stage, message=f"{occurred_on} is in the future.", field="occurred_on"
+            )
         if occurred_on.year < EARLIEST_YEAR:
             raise JourneyError(
-                current=current, requested=stage, message=f"{occurred_on} is before 2000: check the year."
+                current=current,
+                requested=stage,
+                message=f"{occurred_on} is before 2000: check the year.",
+                field="occurred_on",
             )
     else:
         check_move(current=current, requested=stage, required=locked.pilot.required_stages)
@@ -193,9 +218,9 @@ def _record(
         occurred_on=occurred_on,
         recorded_by=recorded_by,
         evidence=evidence,
-        note=note,
+        note=mask_documents_in_text(note),
         is_override=bool(override_reason),
-        override_reason=override_reason,
+        override_reason=mask_documents_in_text(override_reason),
     )
     event.full_clean()
     event.save()
@@ -213,6 +238,9 @@ def _sync(target: Worker, source: Worker) -> None:
 
 #: Largest evidence file accepted, in bytes (10 MiB).
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+#: How deep and how large (serialized, in bytes) a piece of evidence's ``facts`` may be, from any channel.
+MAX_FACTS_DEPTH = 16
+MAX_FACTS_BYTES = 64 * 1024
 
 #: Accepted evidence types, by declared content type, with the bytes such a file starts with.
 EVIDENCE_SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -254,6 +282,7 @@ def evidence_add(
     description: str = "",
     facts: dict[str, Any] | None = None,
     channel: str = ACCOUNT,
+    mask_numbers: bool = True,
 ) -> Evidence:
     """Keep a piece of evidence about a worker (a file, or where it is kept), with the SHA-256 of the file.
 
@@ -261,7 +290,15 @@ def evidence_add(
     and the ``channel`` (``ACCOUNT``, or ``WORKER_LINK`` for the worker's own link), never from the caller's
     say. New evidence may settle a pending outcome claim: it is announced once this commits, and the
     financing layer re-runs automatic verification for the worker's contracts.
+
+    Document-number-shaped runs in ``reference`` and ``description`` are masked on the way in
+    (``lamp.masking.mask_documents_in_text``); a caller composing them from a record's id (a confirmation, a
+    check-in) masks what people wrote itself and passes ``mask_numbers=False``.
     """
+    if (refused := json_limits_error(facts or {}, max_depth=MAX_FACTS_DEPTH, max_bytes=MAX_FACTS_BYTES)) is not None:
+        raise ValidationError({"facts": refused})
+    if mask_numbers:
+        reference, description = mask_documents_in_text(reference), mask_documents_in_text(description)
     source, organisation_id = (Source.WORKER, None) if channel == WORKER_LINK else source_of(uploaded_by)
     evidence = Evidence(
         worker=worker,
@@ -325,7 +362,7 @@ def evidence_confirm(*, evidence: Evidence, confirmed_by: User | None, note: str
         raise ValidationError({"evidence": "Program staff already confirmed this document."})
     if len(note) > 300:
         raise ValidationError({"note": "Ensure this field has no more than 300 characters."})
-    name = document.file.name.rsplit("/", 1)[-1] if document.file else document.reference
+    name = mask_documents_in_text(document.file.name.rsplit("/", 1)[-1] if document.file else document.reference)
     with translation.override(settings.LANGUAGE_CODE):  # a stored description, in the platform's language
         kind = str(document.get_kind_display()).lower()
     return evidence_add(
@@ -333,8 +370,9 @@ def evidence_confirm(*, evidence: Evidence, confirmed_by: User | None, note: str
         kind=document.kind,
         uploaded_by=confirmed_by,
         reference=f"Confirms evidence {document.pk}: {name}"[:300],
-        description=(note.strip() or f"Program staff confirmed the {kind}")[:300],
+        description=(mask_documents_in_text(note.strip()) or f"Program staff confirmed the {kind}")[:300],
         facts={**(document.facts if isinstance(document.facts, dict) else {}), CONFIRMS: document.pk},
+        mask_numbers=False,
     )
 
 
@@ -359,6 +397,7 @@ def employment_save(*, employment: Employment, recorded_by: User | None) -> Empl
     with acting_as(recorded_by, action="employment_save"):
         employment.source, employment.source_organisation_id = source_of(recorded_by)
         employment.recorded_by = recorded_by
+        employment.note = mask_documents_in_text(employment.note)
         employment.full_clean()
         employment.save()
     worker_facts_changed_on_commit(sender=Employment, worker_ids=[employment.worker_id])
@@ -393,13 +432,17 @@ def fee_report_record(
     paid_on: datetime.date | None = None,
     recovered_by_wage_deduction: bool = False,
     note: str = "",
+    mask_numbers: bool = True,
 ) -> FeeReport:
     """Record a fee the worker paid to be recruited.
 
     The pilots are zero-fee, so a fee above zero is a finding, announced once this commits: the financing
     layer reverses a verified ``ZERO_FEE`` outcome of this worker, and what it was paid comes back through
-    the schedule (a clawback).
+    the schedule (a clawback). Document-number-shaped runs in ``note`` and ``paid_to`` are masked on the way
+    in, as ``evidence_add`` masks them.
     """
+    if mask_numbers:
+        note, paid_to = mask_documents_in_text(note), mask_documents_in_text(paid_to)
     with acting_as(reported_by, action="fee_report_record"):
         report = FeeReport(
             worker=worker,
@@ -434,7 +477,7 @@ def fee_declaration_record(*, worker: Worker, declared_by: User | None, note: st
         declaration, created = FeeDeclaration.objects.get_or_create(
             worker=worker,
             recruiter_id=worker.recruiter_id,
-            defaults={"declared_by": declared_by, "note": note},
+            defaults={"declared_by": declared_by, "note": mask_documents_in_text(note)},
         )
     if created:
         worker_facts_changed_on_commit(sender=FeeDeclaration, worker_ids=[worker.pk])
@@ -481,7 +524,8 @@ def worker_matches(
     by_name = Q(
         given_names__iexact=given_names.strip(),
         family_names__iexact=family_names.strip(),
-        date_of_birth=date_of_birth,
+        # The date is encrypted: its keyed hash is compared, and no row is decrypted to find a match.
+        date_of_birth_hash=birth_date_hash(date_of_birth) or "-",
         nationality=nationality,
     )
     candidates = Worker.objects.filter(by_document | by_name).order_by("id")
@@ -712,6 +756,8 @@ def check_in_create(
     """
     if days < 1 or days > 90:
         raise ValidationError({"days": "A check-in link lasts from 1 to 90 days."})
+    if not Worker.objects.filter(pk=worker.pk, consent_withdrawn_at__isnull=True, erased_at__isnull=True).exists():
+        raise ValidationError({"worker": gettext("This worker withdrew their consent: no check-in is sent to them.")})
     secret = secrets.token_urlsafe(32)
     now = timezone.now()
     check_in = CheckIn(
@@ -737,6 +783,8 @@ def check_in_open(*, secret: str) -> CheckIn:
         else None
     )
     if check_in is None:
+        raise CheckInRefused("unknown")
+    if not may_contact(check_in.worker):  # consent withdrawn, or data erased: the link opens nothing, as a forged one
         raise CheckInRefused("unknown")
     if check_in.answered_at is not None:
         raise CheckInRefused("answered", check_in)
@@ -766,6 +814,8 @@ def check_in_answer(*, check_in: CheckIn, answers: dict[str, Any]) -> CheckIn:
     if locked.expires_at <= timezone.now():
         raise CheckInRefused("expired", locked)
     now = timezone.now()
+    if isinstance(answers.get("concern"), str):  # the worker's own words: a document number in them is masked
+        answers = {**answers, "concern": mask_documents_in_text(answers["concern"])}
     CheckInAnswer.objects.bulk_create(
         CheckInAnswer(check_in=locked, question=question, value=value, answered_at=now)
         for question, value in answers.items()
@@ -791,17 +841,20 @@ def check_in_answer(*, check_in: CheckIn, answers: dict[str, Any]) -> CheckIn:
         description="The worker's own answers, through their link",
         facts=facts,
         channel=WORKER_LINK,
+        mask_numbers=False,
     )
     if facts["fee_paid"]:
         fee_report_record(
             worker=worker,
             category=answers["fee_category"],
-            amount=Decimal(answers["fee_amount"]),
+            # The worker's rough figure, at the currency's minor unit (their answer itself is kept as given).
+            amount=quantize(Decimal(answers["fee_amount"]), answers["fee_currency"]),
             currency=answers["fee_currency"],
             source=FeeSource.WORKER,
             reported_by=None,
-            paid_to=answers.get("fee_paid_to", ""),
+            paid_to=mask_documents_in_text(answers.get("fee_paid_to", "")),
             note=f"From the worker's check-in {locked.pk}.",
+            mask_numbers=False,
         )
     locked.answered_at = now
     locked.save(update_fields=["answered_at"])
@@ -866,7 +919,7 @@ def check_ins_due(*, today: datetime.date | None = None) -> int:
     already = CheckIn.objects.filter(worker=OuterRef("pk"), moment=OuterRef("_moment"), season=OuterRef("season"))
     for pilot in Pilot.objects.exclude(check_in_moments=[]).only("pk", "check_in_moments"):
         for moment in pilot.check_in_moments:
-            workers = Worker.objects.filter(pilot=pilot)
+            workers = Worker.objects.filter(pilot=pilot, consent_withdrawn_at__isnull=True, erased_at__isnull=True)
             if moment == CheckInMoment.PRE_DEPARTURE:
                 workers = workers.filter(current_stage=Stage.VISA_ISSUED)
             elif moment in CHECK_IN_DAY:
@@ -896,6 +949,8 @@ def check_in_reminders(*, now: datetime.datetime | None = None) -> int:
             answered_at__isnull=True,
             expires_at__gt=now,
             created_at__lte=now - datetime.timedelta(days=REMINDER_AFTER_DAYS),
+            worker__consent_withdrawn_at__isnull=True,
+            worker__erased_at__isnull=True,
         )
         .exclude(messages__reminder=True)
         .filter(messages__reminder=False)
@@ -932,6 +987,10 @@ def outbox_send(*, limit: int = 500) -> dict[str, int]:
         )
         for message in batch:
             worker = message.check_in.worker
+            if not may_contact(worker):  # consent withdrawn since the message was queued
+                message.status = OutboxStatus.CANCELLED
+                message.save(update_fields=["status"])
+                continue
             try:
                 if message.channel == OutboxChannel.EMAIL:
                     with translation.override(message.check_in.language):
@@ -1002,3 +1061,82 @@ def outbox_retry(*, message_ids: list[int]) -> int:
     if count:
         transaction.on_commit(_send_outbox)
     return count
+
+
+# --- Personal data on a need-to-know basis ("break the glass") ---------------------------------------------
+
+#: The shortest and the longest reason a reveal accepts.
+REVEAL_REASON_MIN = 10
+REVEAL_REASON_MAX = 500
+
+
+def personal_data_may_reveal(*, user: User | None, worker: Worker) -> bool:
+    """Who may reveal a worker's personal data: program staff, and the worker's own recruiter (its users and
+    API tokens), who registered them. No one else: an employer or a funder never."""
+    tenancy = tenancy_of(user)
+    if tenancy.staff:
+        return True
+    return tenancy.recruiter is not None and (
+        Recruiter.objects.filter(pk=worker.recruiter_id, organisation_id=tenancy.recruiter).exists()
+    )
+
+
+@transaction.atomic
+def personal_data_reveal(
+    *, worker: Worker, user: User, fields: Iterable[str], reason: str, channel: str
+) -> PersonalDataAccess:
+    """Record that ``user`` reads ``fields`` of ``worker`` in full, and why: one ``PersonalDataAccess`` row,
+    valid for ``PERSONAL_DATA_REVEAL_MINUTES``. The values themselves are read by ``personal_data_values``.
+
+    Refused with ``PermissionDenied`` for anyone ``personal_data_may_reveal`` refuses, and with a
+    ``ValidationError`` naming ``fields`` (none, or one that is not a ``RevealableField``) or ``reason``
+    (missing, shorter than ``REVEAL_REASON_MIN`` or longer than ``REVEAL_REASON_MAX`` characters); nothing is
+    written then. Document-number-shaped runs in the reason are masked, as in any free text.
+    """
+    if not personal_data_may_reveal(user=user, worker=worker):
+        raise PermissionDenied(gettext("Only program staff and the worker's own recruiter may reveal personal data."))
+    errors: dict[str, str] = {}
+    wanted = list(dict.fromkeys(str(name) for name in fields))
+    unknown = [name for name in wanted if name not in RevealableField.values]
+    if unknown:
+        errors["fields"] = gettext("“%(field)s” is not a field to reveal; choose among: %(choices)s.") % {
+            "field": unknown[0][:40],
+            "choices": ", ".join(RevealableField.values),
+        }
+    elif not wanted:
+        errors["fields"] = gettext("Choose at least one field to reveal.")
+    reason = " ".join(str(reason or "").split())
+    if len(reason) < REVEAL_REASON_MIN:
+        errors["reason"] = gettext("Say why you need to see it, in at least %(n)d characters.") % {
+            "n": REVEAL_REASON_MIN
+        }
+    elif len(reason) > REVEAL_REASON_MAX:
+        errors["reason"] = gettext("Keep the reason to %(n)d characters at most.") % {"n": REVEAL_REASON_MAX}
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    return PersonalDataAccess.objects.create(
+        user=user,
+        worker_id=worker.pk,
+        fields=wanted,
+        reason=mask_documents_in_text(reason),
+        channel=channel,
+        created_at=now,
+        expires_at=now + datetime.timedelta(minutes=max(1, settings.PERSONAL_DATA_REVEAL_MINUTES)),
+    )
+
+
+def personal_data_values(
+    *, access: PersonalDataAccess, user: User, now: datetime.datetime | None = None
+) -> dict[str, str | None]:
+    """The values ``access`` grants, read and decrypted now, by field (``None`` for one not recorded; a date of
+    birth as ``YYYY-MM-DD``). Nothing (``{}``) once the access has expired, nor for anyone but its own user."""
+    moment = now or timezone.now()
+    if access.user_id != getattr(user, "pk", None) or not access.is_valid_at(moment):
+        return {}
+    worker = Worker.objects.only(*access.fields).get(pk=access.worker_id)
+    values: dict[str, str | None] = {}
+    for name in access.fields:
+        value = getattr(worker, name)
+        values[name] = value.isoformat() if isinstance(value, datetime.date) else (value or None)
+    return values

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from workers import services
+from workers import retention, services
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError),
@@ -28,3 +28,10 @@ def check_ins_due_task() -> dict[str, int]:
 def outbox_send_task() -> dict[str, int]:
     """Send the check-in links waiting in the outbox (enqueued when one is added)."""
     return services.outbox_send()
+
+
+@shared_task(acks_late=True, **RETRY)
+def retention_task() -> dict[str, int]:
+    """Beat, daily: erase the workers whose retention ended and a report announced, then report who is next."""
+    run = retention.retention_apply()
+    return {"erased": len(run.erased), "skipped": len(run.skipped), "due": len(run.due)}

@@ -126,7 +126,8 @@ def test_a_recruiter_registers_a_worker_for_itself_with_a_first_journey_event(wo
     worker = wrk.Worker.objects.get(pk=body["id"])
     assert worker.recruiter == world.recruiter_a and body["recruiter"] == world.recruiter_a.pk
     assert body["pilot"] == world.pilot_a.pk and body["current_stage"] == "registered" and body["season"] == 1
-    assert body["identity_document_number"] == "G12345678" and body["identity_document_country"] == "GT"
+    assert body["identity_document_masked"] == "•••••5678" and body["identity_document_country"] == "GT"
+    assert "identity_document_number" not in body  # written in full, read back masked
     assert body["language_levels"] == {"es": "C2", "en": "A2"}
     assert worker.identity_document_hash == wrk.identity_document_hash(country="GT", number="G12345678")
     assert list(worker.journey_events.values_list("stage", "recorded_by")) == [("registered", world.user_a.pk)]
@@ -302,11 +303,14 @@ def test_lists_mask_personal_data_for_everyone(world, who):
 
 
 @pytest.mark.parametrize("who", ["user_a", "staff"])
-def test_the_detail_shows_personal_data_to_the_owner_and_staff(world, who):
+def test_the_detail_masks_personal_data_for_the_owner_and_staff_too(world, who):
+    # The values come through a logged reveal only (tests/api/test_reveal.py).
     body = client_for(getattr(world, who)).get(f"/api/v1/workers/{world.worker_a.pk}/").json()
 
-    assert body["identity_document_number"] == world.worker_a.identity_document_number
-    assert body["date_of_birth"] == "1995-06-01" and body["phone"] == "+502 5555 0100"
+    assert not SENSITIVE & set(body)
+    assert world.worker_a.identity_document_number not in json.dumps(body)
+    assert body["date_of_birth_masked"] == "1995-••-••" and body["birth_year"] == 1995
+    assert body["phone_masked"].endswith("100") and "+502" not in json.dumps(body)
 
 
 # --- Edits ----------------------------------------------------------------------------------------
@@ -316,11 +320,11 @@ def test_the_owner_edits_personal_data(world):
     client = client_for(world.user_a)
     url = f"/api/v1/workers/{world.worker_a.pk}/"
 
-    response = client.patch(url, {"phone": "+502 1111 2222", "identity_document_number": "N777"}, format="json")
+    response = client.patch(url, {"phone": "+502 4111 2222", "identity_document_number": "N777"}, format="json")
 
     assert response.status_code == 200, response.content
     world.worker_a.refresh_from_db()
-    assert world.worker_a.phone == "+502 1111 2222"
+    assert world.worker_a.phone == "+50241112222"  # kept in E.164
     assert world.worker_a.identity_document_hash == wrk.identity_document_hash(country="GT", number="N777")
 
 
@@ -426,20 +430,20 @@ def test_a_move_records_an_event_and_the_list_shows_the_journey(world):
 
 
 @pytest.mark.parametrize(
-    ("move", "words"),
+    ("move", "words", "field"),
     [
-        ({"stage": "deployed"}, "requires"),  # skips required stages
-        ({"stage": "registered"}, "already there"),
-        ({"stage": "screened", "occurred_on": "2025-12-01"}, "before the current stage"),
-        ({"stage": "visa_denied"}, "can only follow"),
+        ({"stage": "deployed"}, "requires", "stage"),  # skips required stages
+        ({"stage": "registered"}, "already there", "stage"),
+        ({"stage": "screened", "occurred_on": "2025-12-01"}, "before the current stage", "occurred_on"),
+        ({"stage": "visa_denied"}, "can only follow", "stage"),
     ],
 )
-def test_a_refused_move_is_a_400_naming_stage_current_and_requested(world, move, words):
+def test_a_refused_move_is_a_400_naming_stage_current_and_requested(world, move, words, field):
     before = counts()
 
     response = client_for(world.user_a).post(f"/api/v1/workers/{world.worker_a.pk}/events/", move, format="json")
 
-    assert response.status_code == 400 and error_fields(response) == {"stage"}
+    assert response.status_code == 400 and error_fields(response) == {field}
     message = response.json()["detail"]
     assert "'registered'" in message and f"'{move['stage']}'" in message and words in message
     assert counts() == before

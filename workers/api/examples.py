@@ -26,18 +26,20 @@ REGISTRATION = {
     "consent_given_at": "2026-02-03T15:00:00Z",
 }
 
+# Answers carry personal data masked: the values come through a logged reveal (``REVEALED``).
 WORKER = {
     "id": 4812,
     "given_names": "Ana María",
     "family_names": "Xol Caal",
-    "date_of_birth": "1998-04-12",
+    "date_of_birth_masked": "1998-••-••",
+    "birth_year": 1998,
     "gender": "female",
     "nationality": "GT",
-    "phone": "+502 5521 4410",
-    "email": "ana.xol@example.com",
+    "phone_masked": "•••••••••••410",
+    "email_masked": "a••••••@example.com",
     "identity_document_type": "passport",
     "identity_document_country": "GT",
-    "identity_document_number": "G19845320",
+    "identity_document_masked": "•••••5320",
     "language_levels": {"es": "C2", "en": "A2"},
     "consent_given_at": "2026-02-03T15:00:00Z",
     "pilot": 2,
@@ -54,10 +56,11 @@ WORKER_MASKED = {
     "given_names": "Ana María",
     "family_names": "Xol Caal",
     "date_of_birth_masked": "1998-••-••",
+    "birth_year": 1998,
     "gender": "female",
     "nationality": "GT",
     "phone_masked": "•••••••••••410",
-    "email": "ana.xol@example.com",
+    "email_masked": "a••••••@example.com",
     "identity_document_type": "passport",
     "identity_document_country": "GT",
     "identity_document_masked": "•••••5320",
@@ -73,7 +76,7 @@ WORKER_MASKED = {
 WORKER_EDITED = {
     **WORKER,
     "identity_document_type": "seafarer_book",
-    "identity_document_number": "GT-SB-0047211",
+    "identity_document_masked": "•••••••••7211",
     "language_levels": {"es": "C2", "en": "B1"},
     "current_stage": "trained",
     "stage_changed_on": "2026-05-29",
@@ -82,9 +85,27 @@ WORKER_EDITED = {
 
 #: What a full replacement (PUT) sends: every field the worker is registered with.
 REPLACEMENT = {
-    key: value
-    for key, value in WORKER_EDITED.items()
-    if key not in ("id", "recruiter", "current_stage", "season", "stage_changed_on", "created_at", "updated_at")
+    **{key: value for key, value in REGISTRATION.items() if key != "pilot"},
+    "identity_document_type": "seafarer_book",
+    "identity_document_number": "GT-SB-0047211",
+    "language_levels": {"es": "C2", "en": "B1"},
+}
+
+REVEAL = {"fields": ["date_of_birth", "identity_document_number"], "reason": "Checking the visa application form."}
+REVEALED = {
+    "access": 5120,
+    "values": {"date_of_birth": "1998-04-12", "identity_document_number": "G19845320"},
+    "expires_at": "2026-03-02T10:05:00Z",
+}
+ACCESS = {
+    "id": 5120,
+    "user": 17,
+    "user_name": "lucia.staff",
+    "fields": ["date_of_birth", "identity_document_number"],
+    "reason": "Checking the visa application form.",
+    "channel": "dashboard",
+    "created_at": "2026-03-02T10:00:00Z",
+    "expires_at": "2026-03-02T10:05:00Z",
 }
 
 EVENT_REGISTERED = {
@@ -186,7 +207,12 @@ EXAMPLES = {
         OpenApiExample("Registered", value=WORKER, response_only=True, status_codes=["201"]),
     ],
     "list": [OpenApiExample("A masked worker", value=WORKER_MASKED, response_only=True)],
-    "retrieve": [OpenApiExample("In full", value=WORKER, response_only=True)],
+    "retrieve": [OpenApiExample("Masked", value=WORKER, response_only=True)],
+    "reveal": [
+        OpenApiExample("Date of birth and document", value=REVEAL, request_only=True),
+        OpenApiExample("Revealed", value=REVEALED, response_only=True),
+    ],
+    "access_log": [OpenApiExample("A reveal", value=ACCESS, response_only=True)],
     "update": [
         OpenApiExample("Every field", value=REPLACEMENT, request_only=True),
         OpenApiExample("Changed", value=WORKER_EDITED, response_only=True),
@@ -290,6 +316,22 @@ BAD_REGISTRATION = [
     error_example("A missing field", "This field is required.", "date_of_birth"),
     error_example("Another recruiter's pilot", "No pilot with id 4 that the recruiter is assigned to.", "pilot"),
     error_example("A bad language level", "'B3' is not a CEFR level (A1, A2, B1, B2, C1, C2).", "language_levels"),
+    error_example(
+        "Not of working age",
+        "Born on 1800-01-01, the worker would be 226 years old on 2026-12-07: a worker is 16 to 75 years old when "
+        "registered. Check the date of birth.",
+        "date_of_birth",
+    ),
+    error_example(
+        "No consent",
+        "Say when the worker consented to their data being held for the pilot: it is required.",
+        "consent_given_at",
+    ),
+    error_example(
+        "Not a phone number",
+        "“call me maybe” is not a valid phone number: give it with its country code, e.g. +502 5123 4567.",
+        "phone",
+    ),
 ]
 BAD_EDIT = [
     error_example("A fixed field", "A worker's pilot cannot change once registered.", "pilot"),
@@ -304,6 +346,11 @@ REFUSED_MOVE = [
         "A skipped stage",
         "Cannot move from 'screened' to 'matched': the pilot requires 'in_training', 'trained' first.",
         "stage",
+    ),
+    error_example(
+        "Dated in the future",
+        "Cannot move from 'screened' to 'in_training': 2099-01-01 is in the future.",
+        "occurred_on",
     ),
     error_example("Evidence about someone else", "No evidence with id 9377 about this worker.", "evidence"),
 ]
@@ -383,5 +430,16 @@ BAD_FEE_REPORT = [
     error_example("Another recruiter's worker", "No worker with id 2207 among yours.", "worker"),
     error_example("Not an ILO category", '"deposit" is not a valid choice.', "category"),
     error_example("A negative amount", "Ensure this value is greater than or equal to 0.", "amount"),
+    error_example("Below the minor unit", "USD amounts have at most 2 decimals.", "amount"),
+    error_example("In the future", "A fee cannot be paid in the future.", "paid_on"),
 ]
 NOT_A_REPORTER = error_example("A funder", "Only recruiters and program staff report fees.")
+BAD_REVEAL = [
+    error_example("No reason", "This field is required.", "reason"),
+    error_example("Too short a reason", "Say why you need to see it, in at least 10 characters.", "reason"),
+    error_example("No field", "Choose at least one field to reveal.", "fields"),
+]
+NOT_A_REVEALER = error_example(
+    "An employer", "Only program staff and the worker's own recruiter may reveal personal data."
+)
+NOT_STAFF_LOG = error_example("A recruiter", "Only program staff read the access log.")

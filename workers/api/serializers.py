@@ -1,7 +1,8 @@
 """What the API shows of workers, their journey and evidence, and what it takes to register, move and document them.
 
-Personal data (identity document number, date of birth, phone) is masked in lists
-(``WorkerListSerializer``) and shown in full only on the detail, to the worker's recruiter and staff.
+Personal data (identity document number, date of birth, phone, e-mail) is written in full and always read
+masked, in lists and on the detail alike: the full values come only from a reveal
+(``POST /api/v1/workers/{id}/reveal/``, ``PersonalDataRevealSerializer``), which is logged.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from rest_framework import serializers
 from lamp.api_base import ErrorSerializer, money
 from lamp.currencies import CURRENCY_CHOICES
 from lamp.fields import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from lamp.parsers import JsonTooDeep
+from lamp.parsers import loads as json_loads
 from pilots.stages import Stage
 from workers.models import (
     Employment,
@@ -32,6 +35,8 @@ from workers.models import (
     FeeReport,
     FeeSource,
     JourneyEvent,
+    PersonalDataAccess,
+    RevealableField,
     SeparationReason,
     Source,
     Worker,
@@ -124,7 +129,9 @@ class JSONObjectField(serializers.JSONField):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, str | bytes):
             try:
-                data = json.loads(data)
+                data = json_loads(data)  # never deeper than the API's limit: no RecursionError
+            except JsonTooDeep as error:
+                raise serializers.ValidationError(str(error)) from error
             except ValueError as error:
                 raise serializers.ValidationError(f"Not valid JSON: {error}.") from error
         if not isinstance(data, dict):
@@ -165,17 +172,27 @@ class WorkerSerializer(serializers.ModelSerializer):
         help_text="The recruiter (profile id): given by staff, the caller's own for a recruiter; fixed once "
         "registered.",
     )
-    date_of_birth = serializers.DateField()
+    date_of_birth = serializers.DateField(write_only=True, help_text="Kept encrypted; read back masked.")
     nationality = CountryCodeField()
-    email = OptionalEmailField(required=False, allow_blank=True, max_length=254)
+    email = OptionalEmailField(
+        required=False, allow_blank=True, max_length=254, write_only=True, help_text="Read back masked."
+    )
     identity_document_country = CountryCodeField(
         required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 code; the nationality when left out."
     )
     current_stage = StageField(read_only=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
-    identity_document_number = serializers.CharField(
-        max_length=60, required=False, allow_blank=True, allow_null=True, help_text="Kept encrypted."
+    phone = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, allow_null=True, write_only=True, help_text="Kept encrypted."
     )
+    identity_document_number = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, allow_null=True, write_only=True, help_text="Kept encrypted."
+    )
+    # What is read back: the masked copies (``POST /api/v1/workers/{id}/reveal/`` shows the values, logged).
+    date_of_birth_masked = serializers.CharField(read_only=True, help_text="The year only: `1994-••-••`.")
+    birth_year = serializers.IntegerField(read_only=True, allow_null=True, help_text="In clear, for reporting.")
+    phone_masked = serializers.CharField(read_only=True, help_text="The last 3 digits only.")
+    email_masked = serializers.CharField(read_only=True, help_text="The first character and the domain only.")
+    identity_document_masked = serializers.CharField(read_only=True, help_text="The last 4 characters only.")
     language_levels = LanguageLevelsField(required=False)
 
     class Meta:
@@ -184,10 +201,16 @@ class WorkerSerializer(serializers.ModelSerializer):
             "id",
             *PERSON_FIELDS[:2],
             "date_of_birth",
+            "date_of_birth_masked",
+            "birth_year",
             *PERSON_FIELDS[2:4],
             "phone",
-            *PERSON_FIELDS[4:7],
+            "phone_masked",
+            "email",
+            "email_masked",
+            *PERSON_FIELDS[5:7],
             "identity_document_number",
+            "identity_document_masked",
             *PERSON_FIELDS[7:],
             "pilot",
             "recruiter",
@@ -221,15 +244,16 @@ class WorkerSerializer(serializers.ModelSerializer):
 
 
 class WorkerListSerializer(serializers.ModelSerializer):
-    """A worker as lists show them: the document number, date of birth and phone masked."""
+    """A worker as lists show them: the document number, date of birth, phone and e-mail masked."""
 
     pilot = serializers.IntegerField(source="pilot_id", read_only=True)
     recruiter = serializers.IntegerField(source="recruiter_id", read_only=True)
     date_of_birth_masked = serializers.CharField(read_only=True, help_text="The year only: `1994-••-••`.")
+    birth_year = serializers.IntegerField(read_only=True, allow_null=True, help_text="In clear, for reporting.")
     phone_masked = serializers.CharField(read_only=True, help_text="The last 3 digits only.")
+    email_masked = serializers.CharField(read_only=True, help_text="The first character and the domain only.")
     identity_document_masked = serializers.CharField(read_only=True, help_text="The last 4 characters only.")
     nationality = CountryCodeField(read_only=True)
-    email = OptionalEmailField(read_only=True)
     identity_document_country = CountryCodeField(read_only=True)
     current_stage = StageField(read_only=True)
 
@@ -240,10 +264,11 @@ class WorkerListSerializer(serializers.ModelSerializer):
             "given_names",
             "family_names",
             "date_of_birth_masked",
+            "birth_year",
             "gender",
             "nationality",
             "phone_masked",
-            "email",
+            "email_masked",
             "identity_document_type",
             "identity_document_country",
             "identity_document_masked",
@@ -283,11 +308,12 @@ class JourneyEventSerializer(serializers.ModelSerializer):
 class JourneyMoveSerializer(serializers.Serializer):
     stage = StageChoiceField()
     occurred_on = serializers.DateField(required=False, help_text="Today when left out; never in the future.")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     evidence = serializers.IntegerField(required=False, allow_null=True, help_text="Id of evidence about this worker.")
     override_reason = serializers.CharField(
         required=False,
         allow_blank=True,
+        max_length=2000,
         default="",
         help_text="Program staff only: record a move the journey rules refuse (a skip, a step back), with why.",
     )
@@ -386,6 +412,7 @@ class FeeReportSerializer(serializers.ModelSerializer):
         choices=FeeSource.choices, required=False, help_text="Always `recruiter` when a recruiter reports."
     )
     reported_by = serializers.IntegerField(source="reported_by_id", read_only=True, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
     class Meta:
         model = FeeReport
@@ -483,3 +510,62 @@ class EmploymentEndSerializer(serializers.Serializer):
         if day > timezone.localdate():
             raise serializers.ValidationError("An employment cannot end in the future.")
         return day
+
+
+# --- Reveals of personal data, and their log ---------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": list(RevealableField.values)},
+        "minItems": 1,
+        "example": ["date_of_birth", "identity_document_number"],
+    }
+)
+class RevealFieldsField(serializers.ListField):
+    """The personal fields to reveal (checked, with the reason, by ``workers.services.personal_data_reveal``)."""
+
+    child = serializers.CharField(max_length=40)
+
+
+class PersonalDataRevealSerializer(serializers.Serializer):
+    """What a reveal takes: the fields to see in full, and why (at least 10 characters)."""
+
+    # (The metaclass takes declared fields off the class: ``fields`` here does not hide ``Serializer.fields``.)
+    fields = RevealFieldsField(allow_empty=True, max_length=len(RevealableField.values) * 2)
+    reason = serializers.CharField(
+        allow_blank=True, max_length=2000, help_text="Why you need to see it: at least 10 characters."
+    )
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {name: {"type": "string", "nullable": True} for name in RevealableField.values},
+        "example": {"date_of_birth": "1998-04-12", "identity_document_number": "G19845320"},
+    }
+)
+class RevealedValuesField(serializers.DictField):
+    """The values revealed, by field: ``null`` for one not recorded."""
+
+
+class PersonalDataRevealedSerializer(serializers.Serializer):
+    """A reveal's answer: the values, until when they may be shown, and the access row that records it."""
+
+    access = serializers.IntegerField(help_text="The id of the access recorded in the worker's access log.")
+    values = RevealedValuesField()
+    expires_at = serializers.DateTimeField(help_text="Show the values until then, and forget them after.")
+
+
+class PersonalDataAccessSerializer(serializers.ModelSerializer):
+    """One reveal in a worker's access log: who, which fields, why, when, and until when."""
+
+    user = serializers.IntegerField(source="user_id", read_only=True)
+    user_name = serializers.CharField(source="user.get_username", read_only=True)
+    fields = serializers.ListField(child=serializers.ChoiceField(choices=RevealableField.choices), read_only=True)
+
+    class Meta:
+        model = PersonalDataAccess
+        fields = ["id", "user", "user_name", "fields", "reason", "channel", "created_at", "expires_at"]
+        read_only_fields = fields

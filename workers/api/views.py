@@ -8,14 +8,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, filters, mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -28,11 +27,20 @@ from lamp.api_base import (
     error_response,
     not_found,
 )
+from lamp.parsers import FormParser, JSONParser, MultiPartParser
 from lamp.tenancy import tenancy_of
 from pilots.models import JobOpening, Pilot
 from recruitment.models import Recruiter
 from workers.api import examples
+from workers.api import personal_data as examples_erasure
 from workers.api.filtersets import FeeReportFilterSet, WorkerFilterSet
+from workers.api.personal_data import (
+    ConsentRecordSerializer,
+    ConsentSerializer,
+    ConsentWithdrawSerializer,
+    ErasureRequestSerializer,
+    ErasureSerializer,
+)
 from workers.api.serializers import (
     EVIDENCE_SIGNATURES,
     DuplicateErrorSerializer,
@@ -43,11 +51,26 @@ from workers.api.serializers import (
     FeeReportSerializer,
     JourneyEventSerializer,
     JourneyMoveSerializer,
+    PersonalDataAccessSerializer,
+    PersonalDataRevealedSerializer,
+    PersonalDataRevealSerializer,
     WorkerListSerializer,
     WorkerSerializer,
 )
+from workers.consent import consent_record, consent_withdraw
+from workers.erasure import ErasureRefused, worker_erase
 from workers.journey import JourneyError
-from workers.models import Employment, Evidence, FeeDeclaration, FeeReport, FeeSource, JourneyEvent, Worker
+from workers.models import (
+    AccessChannel,
+    Employment,
+    Evidence,
+    FeeDeclaration,
+    FeeReport,
+    FeeSource,
+    JourneyEvent,
+    PersonalDataAccess,
+    Worker,
+)
 from workers.services import (
     DuplicateWorker,
     employment_save,
@@ -55,9 +78,13 @@ from workers.services import (
     fee_declaration_record,
     fee_report_record,
     journey_move,
+    personal_data_may_reveal,
+    personal_data_reveal,
+    personal_data_values,
     worker_register_unique,
     worker_update,
 )
+from workers.subject_access import JSON, PDF, subject_access_log, worker_export, worker_export_pdf
 
 
 class WorkerCursorPagination(KeysetPagination):
@@ -77,7 +104,8 @@ DOWNLOAD_EXAMPLES = {
 
 
 def sees_personal_data(user: Any, worker: Worker) -> bool:
-    """Whether ``user`` may read ``worker``'s document number, date of birth and phone in full."""
+    """Whether ``user`` may change ``worker`` and read the detail (masked, as every answer is; the values only
+    through a reveal, ``workers.services.personal_data_may_reveal``)."""
     tenancy = tenancy_of(user)
     return tenancy.staff or (tenancy.recruiter is not None and tenancy.recruiter == worker.recruiter.organisation_id)
 
@@ -127,7 +155,7 @@ DUPLICATE = error_response(
         examples=examples.EXAMPLES["list"],
     ),
     retrieve=extend_schema(
-        summary="A worker in full (to their recruiter and staff)",
+        summary="A worker, personal data masked (the values through a logged reveal)",
         responses={200: WorkerSerializer, 404: ERRORS[404]},
         examples=examples.EXAMPLES["retrieve"],
     ),
@@ -172,11 +200,12 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self) -> QuerySet[Worker]:
-        workers = Worker.objects.visible_to(self.request.user)
-        if self.action == "list":
-            # A list shows the stored masked copies: the encrypted columns are neither read nor decrypted.
-            return workers.defer("phone", "identity_document_number")
-        if self.action == "create":
+        # Answers show the stored masked copies: the encrypted columns are neither read nor decrypted (a reveal
+        # reads the fields it names, ``workers.services.personal_data_values``).
+        workers = Worker.objects.visible_to(self.request.user).defer(
+            "phone", "identity_document_number", "date_of_birth"
+        )
+        if self.action in ("list", "create"):
             return workers
         return workers.select_related("recruiter")
 
@@ -271,6 +300,216 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
 
     # --- The journey --------------------------------------------------------------------------------
 
+    # --- Personal data: revealed on purpose, and on the record ------------------------------------------
+
+    @extend_schema(
+        summary="Reveal some of a worker's personal data, with a reason (logged)",
+        description="The worker's recruiter and program staff only (403 for anyone else who sees the worker). "
+        "Writes one row of the worker's access log (who, fields, reason, when) and answers the values, which "
+        "the caller shows until `expires_at` (`PERSONAL_DATA_REVEAL_MINUTES`, 5 by default) and never "
+        "stores: the answer is `Cache-Control: no-store`. `fields` among `date_of_birth`, "
+        "`identity_document_number`, `phone`, `email`; `reason` at least 10 characters.",
+        request=PersonalDataRevealSerializer,
+        responses={
+            200: PersonalDataRevealedSerializer,
+            400: bad_input(*examples.BAD_REVEAL),
+            403: error_response("Neither the worker's recruiter nor program staff.", examples.NOT_A_REVEALER),
+            404: ERRORS[404],
+        },
+        examples=examples.EXAMPLES["reveal"],
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def reveal(self, request: Request, pk: str | None = None) -> Response:
+        worker = self.get_object()
+        if not personal_data_may_reveal(user=request.user, worker=worker):
+            raise exceptions.PermissionDenied(
+                "Only program staff and the worker's own recruiter may reveal personal data."
+            )
+        asked = PersonalDataRevealSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        try:
+            access = personal_data_reveal(
+                worker=worker,
+                user=request.user,
+                fields=asked.validated_data["fields"],
+                reason=asked.validated_data["reason"],
+                channel=AccessChannel.API,
+            )
+        except DjangoPermissionDenied as error:
+            raise exceptions.PermissionDenied(str(error)) from error
+        except DjangoValidationError as error:
+            raise validation_error(error) from error
+        body = {
+            "access": access.pk,
+            "values": personal_data_values(access=access, user=request.user),
+            "expires_at": access.expires_at,
+        }
+        response = Response(PersonalDataRevealedSerializer(body).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(
+        summary="A worker's access log: every reveal of their personal data, newest first",
+        description="Program staff only (403 for the worker's recruiter).",
+        responses={
+            200: PersonalDataAccessSerializer(many=True),
+            403: error_response("Not program staff.", examples.NOT_STAFF_LOG),
+            404: ERRORS[404],
+        },
+        examples=examples.EXAMPLES["access_log"],
+    )
+    @action(detail=True, methods=["get"], url_path="access-log", pagination_class=None, filter_backends=[])
+    def access_log(self, request: Request, pk: str | None = None) -> Response:
+        worker = self.get_object()
+        if not tenancy_of(request.user).staff:
+            raise exceptions.PermissionDenied("Only program staff read the access log.")
+        accesses = PersonalDataAccess.objects.filter(worker=worker).select_related("user")
+        return Response(PersonalDataAccessSerializer(accesses, many=True).data)
+
+    # --- Erasure on request, subject access, consent ----------------------------------------------------
+
+    def _staff_only(self, message: str) -> None:
+        if not tenancy_of(self.request.user).staff:
+            raise exceptions.PermissionDenied(message)
+
+    @extend_schema(
+        summary="Erase a worker's personal data, keeping the row as a pseudonym (program staff)",
+        description="Names, contacts, identity document, date of birth, free text and uploaded files go, in the "
+        "history too; claims, payment lines and every figure stay as they were. A 409 naming `worker` while a "
+        "case about the worker is open (a claim in staff review, an unresolved duplicate flag) or once erased; "
+        "nothing is written then.",
+        request=ErasureRequestSerializer,
+        examples=examples_erasure.EXAMPLES["erase"],
+        responses={
+            201: ErasureSerializer,
+            400: bad_input(error_example("No reason", examples_erasure.NO_REASON, "reason")),
+            403: error_response("Not program staff.", error_example("Not staff", examples_erasure.NOT_STAFF_ERASE)),
+            404: ERRORS[404],
+            409: error_response(
+                "A case about the worker is open, or the data was erased already.",
+                error_example("A case open", examples_erasure.CASE_OPEN, "worker"),
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def erase(self, request: Request, pk: str | None = None) -> Response:
+        worker = self.get_object()
+        self._staff_only("Only program staff erase a worker's data.")
+        asked = ErasureRequestSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        try:
+            record = worker_erase(worker=worker, user=request.user, reason=asked.validated_data["reason"])
+        except ErasureRefused as refused:
+            return Response(error_body(refused.message, refused.field), status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as error:
+            raise validation_error(error) from error
+        return Response(ErasureSerializer(record).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Everything held about a worker, in their language, as JSON (program staff; logged)",
+        description="The worker's fields in full, consents, journey, employment, training, evidence, fees, "
+        "check-ins and answers, messages, outcomes claimed and the access log; labels in the worker's language "
+        "(`language`). Writes one row of the worker's access log. `Cache-Control: no-store`.",
+        examples=examples_erasure.EXAMPLES["export"],
+        responses={
+            200: OpenApiTypes.OBJECT,
+            403: error_response("Not program staff.", error_example("Not staff", examples_erasure.NOT_STAFF_EXPORT)),
+            404: ERRORS[404],
+        },
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        worker = self.get_object()
+        self._staff_only("Only program staff export a worker's data.")
+        subject_access_log(worker=worker, user=request.user, channel=AccessChannel.API, export_format=JSON)
+        response = Response(worker_export(worker=worker))
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(
+        summary="Everything held about a worker, in their language, as a PDF (program staff; logged)",
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The PDF, as an attachment.",
+                examples=[
+                    OpenApiExample(
+                        "A PDF", value="%PDF-1.3 … (worker-4812.pdf)", media_type="application/pdf"
+                    )
+                ],
+            ),
+            403: error_response("Not program staff.", error_example("Not staff", examples_erasure.NOT_STAFF_EXPORT)),
+            404: ERRORS[404],
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="export/pdf", pagination_class=None, filter_backends=[])
+    def export_pdf(self, request: Request, pk: str | None = None) -> HttpResponse:
+        worker = self.get_object()
+        self._staff_only("Only program staff export a worker's data.")
+        subject_access_log(worker=worker, user=request.user, channel=AccessChannel.API, export_format=PDF)
+        response = HttpResponse(worker_export_pdf(worker=worker), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="worker-{worker.pk}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A worker's consents, newest first (program staff)",
+        examples=examples_erasure.EXAMPLES["consent_get"],
+        responses={200: ConsentSerializer(many=True), 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Record a worker's consent: the channel, and the text version (the current one by default)",
+        description="A consent given after a withdrawal lifts it. `given_at` not in the future.",
+        request=ConsentRecordSerializer,
+        examples=examples_erasure.EXAMPLES["consent_post"],
+        responses={
+            201: ConsentSerializer,
+            400: bad_input(error_example("In the future", "Consent cannot be given in the future.", "given_at")),
+            403: error_response("Not program staff.", error_example("Not staff", "Only program staff record consent.")),
+            404: ERRORS[404],
+        },
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def consent(self, request: Request, pk: str | None = None) -> Response:
+        worker = self.get_object()
+        self._staff_only("Only program staff record consent.")
+        if request.method == "GET":
+            return Response(ConsentSerializer(worker.consents.order_by("-given_at", "-id"), many=True).data)
+        asked = ConsentRecordSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        try:
+            consent = consent_record(worker=worker, recorded_by=request.user, **asked.validated_data)
+        except DjangoValidationError as error:
+            raise validation_error(error) from error
+        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Record that a worker withdrew their consent: their check-ins and messages stop (program staff)",
+        description="Open check-in links close, no new one is made, messages waiting in the outbox are cancelled.",
+        request=ConsentWithdrawSerializer,
+        examples=examples_erasure.EXAMPLES["consent_withdraw"],
+        responses={
+            200: ConsentSerializer,
+            400: bad_input(error_example("Withdrawn already", "This worker's consent is already withdrawn.", "worker")),
+            403: error_response("Not program staff.", error_example("Not staff", "Only program staff record consent.")),
+            404: ERRORS[404],
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="consent/withdraw", pagination_class=None, filter_backends=[])
+    def consent_withdraw(self, request: Request, pk: str | None = None) -> Response:
+        worker = self.get_object()
+        self._staff_only("Only program staff record consent.")
+        asked = ConsentWithdrawSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        try:
+            channel = asked.validated_data["channel"]
+            consent = consent_withdraw(worker=worker, withdrawn_by=request.user, channel=channel)
+        except DjangoValidationError as error:
+            raise validation_error(error) from error
+        return Response(ConsentSerializer(consent).data)
+
     @extend_schema(
         methods=["GET"],
         summary="A worker's journey events, oldest first",
@@ -280,9 +519,10 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
     @extend_schema(
         methods=["POST"],
         summary="Move a worker along the journey",
-        description="A move the journey refuses (a skip of a stage the pilot requires, a step back, a date "
-        "before the current stage began) is a 400 naming `stage`, with the current and requested stage in "
-        "its message. `override_reason` records such a move anyway: program staff only (403 otherwise).",
+        description="A move the journey refuses (a skip of a stage the pilot requires, a step back) is a 400 "
+        "naming `stage`, with the current and requested stage in its message; a date in the future or before the "
+        "current stage began, a 400 naming `occurred_on`. `override_reason` records a refused move anyway "
+        "(never a date in the future): program staff only (403 otherwise).",
         request=JourneyMoveSerializer,
         responses={
             201: JourneyEventSerializer,
@@ -326,7 +566,7 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
             message = error.message
             if f"'{error.current}'" not in message or f"'{error.requested}'" not in message:
                 message = f"Cannot move from '{error.current}' to '{error.requested}': {message}"
-            raise exceptions.ValidationError({"stage": [message]}) from error
+            raise exceptions.ValidationError({error.field: [message]}) from error
         except DjangoPermissionDenied as error:
             raise exceptions.PermissionDenied(str(error)) from error
         except DjangoValidationError as error:
