@@ -21,6 +21,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from financing.api.views import ClaimViewSet, ContractViewSet, DecisionViewSet
+from lamp.parsers import RequestBodyTooLarge, body_refusal
 from pilots.api.views import JobOpeningViewSet, PilotViewSet
 from programme.api.views import ScorecardViewSet
 from workers.api.imports import PayrollImportView, WorkerImportView
@@ -80,6 +81,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound(*[_not_found_message(str(arg)) for arg in exc.args[:1]])
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    else:  # Django's refusal of a body too large or a form with too many fields: a 413 or a 400 here too
+        exc = body_refusal(exc, context.get("request"))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -93,9 +96,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     else:
         detail = getattr(exc, "detail", str(exc))
-        errors = [{"field": None, "message": str(detail)}]
+        errors = [{"field": getattr(exc, "field", None), "message": str(detail)}]
         summary = str(detail)
     response.data = {"detail": summary, "errors": errors}
+    if isinstance(exc, RequestBodyTooLarge):
+        response.data["max_bytes"] = exc.max_bytes
     return response
 
 

@@ -275,6 +275,23 @@ UNAUTHENTICATED = error_response(
     error_example("No token", "Authentication credentials were not provided."),
     error_example("Expired token", "This token expired at 2026-03-31 00:00 UTC; ask the platform staff for a new one."),
 )
+class TooLargeErrorSerializer(ErrorSerializer):
+    """A 413: the body is larger than the endpoint accepts."""
+
+    max_bytes = serializers.IntegerField(help_text="The most bytes this endpoint's body may hold.")
+
+
+TOO_LARGE = error_response(
+    "The body is larger than this endpoint accepts (by `Content-Length`, or as it is read): 1 MiB, or 16 MiB "
+    "for the imports and the simulator and 11 MiB for an evidence upload. Nothing was read or written.",
+    error_example(
+        "Too large",
+        "The request body is larger than this endpoint accepts: at most 1.0\xa0MB.",
+        "body",
+        max_bytes=1048576,
+    ),
+    serializer=TooLargeErrorSerializer,
+)
 THROTTLED = error_response(
     "Too many requests from this token (or session, or address): `Retry-After` gives the seconds to wait.",
     error_example("Throttled", "Request was throttled. Expected available in 12 seconds."),
@@ -329,7 +346,8 @@ class ApiSchema(AutoSchema):
 
     - 401 (no or a bad token) and 429 (throttled, with ``Retry-After``) everywhere;
     - 404 wherever the path names a record (another organisation's is absent, as a missing one);
-    - 400 on lists (a bad filter value or cursor) and on writes;
+    - 400 on lists (a bad filter value or cursor) and on writes, and 413 on writes (a body over the
+      endpoint's limit, ``lamp.parsers``);
     - on every POST, the ``Idempotency-Key`` header and its answers (``lamp.idempotency``): a 400 for a bad
       key, a 409 while the first request with the key is running, a 422 for a key reused with another body.
 
@@ -356,6 +374,7 @@ class ApiSchema(AutoSchema):
             common["404"] = not_found("record", self._model_name())
         if self.method in ("POST", "PUT", "PATCH"):
             common["400"] = bad_input(KEY_INVALID) if self.method == "POST" else bad_input()
+            common["413"] = TOO_LARGE
         elif getattr(self.view, "action", None) == "list":
             common["400"] = bad_input(*self._list_errors())
         if self.method == "POST":

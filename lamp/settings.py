@@ -7,22 +7,29 @@ Two modes, chosen by ``LAMP_ENV``:
   Celery tasks run in-process and the cache is per process. Secrets are generated once into
   ``.lamp/secrets/``.
 - ``production``: refuses to start without ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DATABASE_URL``,
-  ``FIELD_ENCRYPTION_SALT`` and ``IDENTITY_HASH_KEY``, and turns on every HTTPS protection that
-  ``manage.py check --deploy`` asks for.
+  ``FIELD_ENCRYPTION_SALT`` and ``IDENTITY_HASH_KEY``, with a weak one of them, with ``*`` in
+  ``ALLOWED_HOSTS`` or with ``DEBUG`` on (lamp/secrets_policy.py), and turns on every HTTPS protection that
+  ``manage.py check --deploy`` asks for. ``LAMP_BUILD=1`` is the image build's ``collectstatic`` alone.
 
 ``DEBUG`` is off in both unless ``DEBUG=true`` is set. The README lists every variable.
 """
 
 from __future__ import annotations
 
+import datetime
 import secrets
+import sys
 from pathlib import Path
 from urllib.parse import unquote
 
 import environ
 from celery.schedules import crontab
+from csp import constants as csp_constants
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
+
+# Also registers the deploy checks of the same rules (manage.py check --deploy).
+from lamp.secrets_policy import require_strong_production_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(environ.Env().str("LAMP_STATE_DIR", default=str(BASE_DIR / ".lamp")))
@@ -37,12 +44,23 @@ LAMP_ENV = env.str("LAMP_ENV", default="development")
 if LAMP_ENV not in {"development", "production"}:
     raise ImproperlyConfigured(f"LAMP_ENV must be 'development' or 'production', not {LAMP_ENV!r}")
 PRODUCTION = LAMP_ENV == "production"
+# The image build (Dockerfile) runs `LAMP_BUILD=1 python manage.py collectstatic` with no secrets and no database.
+# The flag allows that command alone: the secrets are throwaway values made for the process, no host is allowed
+# (every request would be refused) and the database does not exist, so a build setting cannot serve anything.
+LAMP_BUILD = env.bool("LAMP_BUILD", default=False)
+if LAMP_BUILD and (not PRODUCTION or sys.argv[1:2] != ["collectstatic"]):
+    raise ImproperlyConfigured(
+        "LAMP_BUILD=1 is for the image build's `manage.py collectstatic` with LAMP_ENV=production only; "
+        "unset it to run anything else"
+    )
 
 DEBUG = env.bool("DEBUG", default=False)
 
 
 def _secret(name: str, *, length: int = 50) -> str:
     """A secret from the environment; in development, one generated once and kept under ``.lamp``."""
+    if LAMP_BUILD:
+        return secrets.token_urlsafe(length)  # the build's throwaway value, never stored
     value = env.str(name, default="")
     if value:
         return value
@@ -61,13 +79,25 @@ SECRET_KEY = _secret("SECRET_KEY")
 # (django-fernet-encrypted-fields); rotating SECRET_KEY needs the old one in SECRET_KEY_FALLBACKS.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 SALT_KEY = _secret("FIELD_ENCRYPTION_SALT", length=24)
+# Former salts, still accepted for decryption while values are rewritten under the current one (which encrypts).
+if _salt_fallbacks := env.list("FIELD_ENCRYPTION_SALT_FALLBACKS", default=[]):
+    SALT_KEY = [SALT_KEY, *_salt_fallbacks]
 # Key of the HMAC that lets duplicate identity documents be found without decrypting every row.
 IDENTITY_HASH_KEY = _secret("IDENTITY_HASH_KEY")
 
 _LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else _LOCAL_HOSTS)
-if PRODUCTION and not ALLOWED_HOSTS:
+ALLOWED_HOSTS = [] if LAMP_BUILD else env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else _LOCAL_HOSTS)
+if PRODUCTION and not LAMP_BUILD and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when LAMP_ENV=production")
+if PRODUCTION and not LAMP_BUILD:
+    # Weak secrets, '*' in ALLOWED_HOSTS and DEBUG: one error naming every variable at fault.
+    require_strong_production_settings(
+        secret_key=SECRET_KEY,
+        salt=SALT_KEY,
+        identity_hash_key=IDENTITY_HASH_KEY,
+        allowed_hosts=ALLOWED_HOSTS,
+        debug=DEBUG,
+    )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -87,6 +117,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    # Failed logins counted and locked out (lamp.accounts); a second factor for staff and admins.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "pgtrigger",
     "pghistory",
     "pilots",
@@ -101,25 +135,39 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header (CONTENT_SECURITY_POLICY below), early so that the pages other
+    # middleware answer with (a refused body, a lockout) carry it too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After the session (Django's order), before CommonMiddleware: the language of a page is the switch's
     # cookie, else the browser's Accept-Language, else LANGUAGE_CODE; the API's errors follow it too.
     "django.middleware.locale.LocaleMiddleware",
+    # Bodies over their endpoint's limit, unreadable forms and NUL characters: refused before any view (or the
+    # CSRF check) reads them, in the API's error shape under /api/ and as a page elsewhere.
+    "lamp.middleware.RequestLimitsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.user.is_verified(): whether this session passed its second factor (django-otp). Then the
+    # staff's shorter sessions and the second-factor gate (lamp.accounts).
+    "django_otp.middleware.OTPMiddleware",
+    "lamp.accounts.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Every write in a request carries the acting user into the history tables.
     "pghistory.middleware.HistoryMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into lamp.accounts' lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lamp.urls"
 WSGI_APPLICATION = "lamp.wsgi.application"
 AUTH_USER_MODEL = "pilots.User"
 # Django's backend, with the user's organisation loaded in the same query (every page names it).
-AUTHENTICATION_BACKENDS = ["pilots.auth_backends.ModelBackend"]
+# First, django-axes' check of failed logins (lamp.accounts.LoginAttemptBackend): a locked-out login is refused
+# before any password is tried.
+AUTHENTICATION_BACKENDS = ["lamp.accounts.LoginAttemptBackend", "pilots.auth_backends.ModelBackend"]
 
 TEMPLATES = [
     {
@@ -139,7 +187,9 @@ TEMPLATES = [
 
 # --- Database: PostgreSQL only -------------------------------------------------------------------
 
-if env.str("DATABASE_URL", default=""):
+if LAMP_BUILD:
+    DATABASES = {"default": environ.Env.db_url_config("postgres://lamp-build.invalid/none")}  # never connected
+elif env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     # A Unix socket folder given as a percent-encoded host (postgres://user@%2Fvar%2Frun%2Fpostgresql/db).
     DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST") or "")
@@ -216,6 +266,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workers.tasks.check_ins_due_task",
         "schedule": crontab(hour=6, minute=0),
     },
+    # Retention: erase the workers a report announced RETENTION_NOTICE_DAYS ago, then report who is next.
+    "retention-erasure": {
+        "task": "workers.tasks.retention_task",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 # --- Messages to workers: their check-in links by email and SMS -------------------------------------
@@ -241,6 +296,14 @@ CHECK_IN_RATE_PER_ADDRESS = env.int("CHECK_IN_RATE_PER_ADDRESS", default=60)
 CHECK_IN_POSTS_PER_LINK = env.int("CHECK_IN_POSTS_PER_LINK", default=10)
 # How long a staff member may reopen their own verification or rejection of a claim (financing.services.claim_reopen).
 DECISION_UNDO_MINUTES = env.int("DECISION_UNDO_MINUTES", default=10)
+# How long a reveal of a worker's personal data shows the values (workers.services.personal_data_reveal).
+PERSONAL_DATA_REVEAL_MINUTES = env.int("PERSONAL_DATA_REVEAL_MINUTES", default=5)
+# The version of the consent text workers agree to now, kept with each consent (workers.consent).
+CONSENT_TEXT_VERSION = env.str("CONSENT_TEXT_VERSION", default="2026-01")
+# Personal data of workers of a pilot closed more than this many years ago is erased (workers.retention), each
+# worker announced by a retention report at least RETENTION_NOTICE_DAYS days before.
+RETENTION_YEARS_AFTER_PILOT_CLOSE = env.int("RETENTION_YEARS_AFTER_PILOT_CLOSE", default=5)
+RETENTION_NOTICE_DAYS = env.int("RETENTION_NOTICE_DAYS", default=14)
 
 # --- Auth, i18n, static ---------------------------------------------------------------------------
 
@@ -253,6 +316,38 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Failed logins (django-axes, in every mode): after LOGIN_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is locked out for LOGIN_COOLOFF_MINUTES (every further try restarts the wait); a
+# success clears the count. By username *and* address: one address cannot guess a password, yet nobody can
+# lock a staff member out from elsewhere just by knowing their username. LOGIN_LOCKOUT_BY changes it: a comma
+# between alternatives, "+" inside a combination ("username", "ip_address", "username+ip_address").
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+_lockout_by = env.list("LOGIN_LOCKOUT_BY", default=["username+ip_address"])
+AXES_LOCKOUT_PARAMETERS = [part.split("+") if "+" in part else part for part in _lockout_by]
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= datetime.timedelta(0):
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be at least 1")
+if not _lockout_by or {name for part in _lockout_by for name in part.split("+")} - {"username", "ip_address"}:
+    raise ImproperlyConfigured("LOGIN_LOCKOUT_BY must name 'username' and/or 'ip_address', e.g. username+ip_address")
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_LOCKOUT_CALLABLE = "lamp.accounts.lockout_response"
+# The caller's address: REMOTE_ADDR, or behind LOGIN_PROXY_COUNT proxies of our own, the address the outermost
+# of them saw in X-Forwarded-For (never trusted without such proxies: a client could write any address there).
+AXES_CLIENT_IP_CALLABLE = "lamp.accounts.client_ip"
+LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0)
+AXES_VERBOSE = False
+
+# A second factor (a TOTP app, django-otp) for program staff and admin users: required when LAMP_REQUIRE_2FA
+# (in production by default; off in development, where the demo logins work with their password alone).
+# Anyone who enrols a device is asked for its code at every login, whatever this says.
+LAMP_REQUIRE_2FA = env.bool("LAMP_REQUIRE_2FA", default=PRODUCTION)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="LaMP pilot platform")
+# Sessions: partners keep Django's two weeks; program staff and admin users are logged out after
+# STAFF_SESSION_HOURS from their login, or STAFF_SESSION_IDLE_MINUTES without a request.
+STAFF_SESSION_HOURS = env.int("STAFF_SESSION_HOURS", default=8)
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
 
 LANGUAGE_CODE = "en"
 # Tagalog, for the workers of the Philippine corridor: Django ships no Tagalog of its own, so its name is
@@ -285,6 +380,27 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 
+# --- Request bodies -------------------------------------------------------------------------------
+# The most bytes a request body may hold: REQUEST_BODY_MAX_BYTES for every endpoint and form, and more for
+# those named here by URL name (the bulk imports take 10,000 rows, about 3.3 MB of JSON; an evidence upload
+# a file of up to 10 MiB). Over it, a 413 (lamp/middleware.py, lamp/parsers.py).
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+REQUEST_BODY_MAX_BYTES_BY_URL = {
+    "worker-import": 16 * 1024 * 1024,
+    "payroll-import": 16 * 1024 * 1024,
+    "contract-simulate": 16 * 1024 * 1024,
+    "worker-evidence": 11 * 1024 * 1024,
+    "programme:worker-evidence": 11 * 1024 * 1024,
+    "admin:workers_evidence_add": 11 * 1024 * 1024,
+    "admin:workers_evidence_change": 11 * 1024 * 1024,
+}
+# Django's own bound on what it reads into memory (the largest limit above; files go to disk past
+# FILE_UPLOAD_MAX_MEMORY_SIZE), and on the fields and files of one form (Django's defaults).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(REQUEST_BODY_MAX_BYTES, *REQUEST_BODY_MAX_BYTES_BY_URL.values())
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+
 # --- REST API -------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -302,8 +418,16 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "client": env.str("API_THROTTLE_RATE", default="1200/min"),
         "anon": env.str("API_ANON_THROTTLE_RATE", default="60/min"),
+        # The contract simulator's own budget, besides the client's (``financing.api.views.SimulateThrottle``).
+        "simulate": env.str("API_SIMULATE_THROTTLE_RATE", default="30/min"),
     },
     "EXCEPTION_HANDLER": "lamp.api.exception_handler",
+    # DRF's parsers bounded (lamp/parsers.py): the endpoint's body size, JSON at most 32 deep, no NUL character.
+    "DEFAULT_PARSER_CLASSES": [
+        "lamp.parsers.JSONParser",
+        "lamp.parsers.FormParser",
+        "lamp.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
@@ -325,6 +449,9 @@ SPECTACULAR_SETTINGS = {
         "SourceEnum": "workers.models.Source",
         "FeeSourceEnum": "workers.models.FeeSource",
         "TrancheStatusEnum": "financing.models.TrancheStatus",
+        "ConsentChannelEnum": "workers.models.ConsentChannel",
+        "AccessChannelEnum": "workers.models.AccessChannel",
+        "OutboxChannelEnum": "workers.models.OutboxChannel",
     },
     # The schema documents endpoints, not data: anyone may read it, as the docs page must.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -349,6 +476,29 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this site only, no inline
+# script, style attribute or <style> block (tests/test_csp.py scans the templates for them), no plug-ins, no
+# framing. CSP_REPORT_ONLY sends it as Content-Security-Policy-Report-Only instead (browsers report, block
+# nothing), for trying a change of policy; CSP_REPORT_URI is where browsers send their reports.
+_CSP_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF],
+        "style-src": [csp_constants.SELF],
+        "img-src": [csp_constants.SELF, "data:"],
+        "connect-src": [csp_constants.SELF],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.NONE],
+        "frame-ancestors": [csp_constants.NONE],
+        "form-action": [csp_constants.SELF],
+        "report-uri": env.str("CSP_REPORT_URI", default="") or None,
+    },
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP_POLICY
+    CONTENT_SECURITY_POLICY = None
+else:
+    CONTENT_SECURITY_POLICY = _CSP_POLICY
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -7,7 +7,10 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import i18n
 
+from lamp import accounts
 
+
+@accounts.two_factor_exempt
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers and Compose health checks: answers only when the database does."""
     with connection.cursor() as cursor:
@@ -27,7 +30,15 @@ class LoginView(auth_views.LoginView):
             _language_cookie(response, language)
         return response
 
+    def get_success_url(self) -> str:
+        """Where the login leads; first, for a user who owes a second factor, the page that asks for it."""
+        url = super().get_success_url()
+        if accounts.verification_pending(self.request):
+            return accounts.verify_url(next_url=url)
+        return url
 
+
+@accounts.two_factor_exempt
 def set_language(request: HttpRequest) -> HttpResponse:
     """The language switch: Django's ``set_language`` (POST, CSRF, the cookie, a safe ``next``), and for a
     signed-in user the choice kept on their account, for their emails and their next login elsewhere."""
