@@ -18,6 +18,7 @@ record and its history, for the job openings of the worker's pilot.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -229,6 +230,29 @@ def _done(request: HttpRequest, worker: Worker, message: str, anchor: str) -> Ht
     return redirect(reverse("programme:worker", args=[worker.pk]) + f"#{anchor}")
 
 
+def _form_action(
+    request: HttpRequest,
+    pk: int,
+    *,
+    name: str,
+    form_class: type[forms.Form],
+    act: Callable[[Worker, dict[str, Any]], str],
+    anchor: str,
+) -> HttpResponse:
+    """The shape of a simple action on the worker's page: the form ``name`` bound to the POST, then
+    ``act(worker, cleaned_data)`` (a service call that answers the message to show), then back to ``anchor``;
+    a bad form or a refused service renders the page again with the errors."""
+    page = _page(request, pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _refused(request, page, name=name, form=form)
+    try:
+        text = act(page.worker, form.cleaned_data)
+    except (ValidationError, PermissionDenied) as error:
+        return _refused(request, page, name=name, form=form, error=error)
+    return _done(request, page.worker, text, anchor)
+
+
 def _refusal_naming_both(error: JourneyError) -> str:
     """The journey's refusal as the API words it: naming the current and the requested stage."""
     message = error.message
@@ -398,23 +422,18 @@ def evidence_confirm(request: HttpRequest, pk: int, evidence_id: int) -> HttpRes
 @dashboard_page()
 def fee_report(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a fee the worker paid; above zero it is a finding, which reverses a verified zero-fee outcome."""
-    page = _page(request, pk)
-    worker = page.worker
-    form = FeeReportForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, page, name="fee", form=form)
-    data = form.cleaned_data
-    try:
+
+    def act(worker: Worker, data: dict[str, Any]) -> str:
         report = services.fee_report_record(worker=worker, reported_by=request.user, **data)
-    except (ValidationError, PermissionDenied) as error:
-        return _refused(request, page, name="fee", form=form, error=error)
-    text = _("Fee report recorded: %(category)s, %(amount)s.") % {
-        "category": report.get_category_display(),
-        "amount": report.amount_display,
-    }
-    if report.amount > 0:
-        text += " " + _("Any fee is a finding: a verified zero-fee outcome of this worker will be reversed.")
-    return _done(request, worker, text, "fees-h")
+        text = _("Fee report recorded: %(category)s, %(amount)s.") % {
+            "category": report.get_category_display(),
+            "amount": report.amount_display,
+        }
+        if report.amount > 0:
+            text += " " + _("Any fee is a finding: a verified zero-fee outcome of this worker will be reversed.")
+        return text
+
+    return _form_action(request, pk, name="fee", form_class=FeeReportForm, act=act, anchor="fees-h")
 
 
 # --- Personal data, revealed on purpose and on the record ------------------------------------------------------
@@ -496,36 +515,27 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
 @dashboard_page()
 def consent_give(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the worker's consent, with the channel and the text version."""
-    page = _page(request, pk)
-    worker = page.worker
-    form = ConsentForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, page, name="consent", form=form)
-    try:
-        consent = consent_record(worker=worker, recorded_by=request.user, **form.cleaned_data)
-    except ValidationError as error:
-        return _refused(request, page, name="consent", form=form, error=error)
-    text = _("Consent recorded (text version %(version)s, %(channel)s).") % {
-        "version": consent.text_version,
-        "channel": consent.get_channel_display().lower(),
-    }
-    return _done(request, worker, text, "rights-h")
+
+    def act(worker: Worker, data: dict[str, Any]) -> str:
+        consent = consent_record(worker=worker, recorded_by=request.user, **data)
+        return _("Consent recorded (text version %(version)s, %(channel)s).") % {
+            "version": consent.text_version,
+            "channel": consent.get_channel_display().lower(),
+        }
+
+    return _form_action(request, pk, name="consent", form_class=ConsentForm, act=act, anchor="rights-h")
 
 
 @require_POST
 @dashboard_page()
 def consent_take_back(request: HttpRequest, pk: int) -> HttpResponse:
     """Record that the worker withdrew their consent: their check-ins and messages stop."""
-    page = _page(request, pk)
-    worker = page.worker
-    form = ConsentWithdrawForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, page, name="withdraw", form=form)
-    try:
-        consent_withdraw(worker=worker, withdrawn_by=request.user, channel=form.cleaned_data["channel"])
-    except ValidationError as error:
-        return _refused(request, page, name="withdraw", form=form, error=error)
-    return _done(request, worker, _("Consent withdrawn: no more check-ins or messages go to this worker."), "rights-h")
+
+    def act(worker: Worker, data: dict[str, Any]) -> str:
+        consent_withdraw(worker=worker, withdrawn_by=request.user, channel=data["channel"])
+        return _("Consent withdrawn: no more check-ins or messages go to this worker.")
+
+    return _form_action(request, pk, name="withdraw", form_class=ConsentWithdrawForm, act=act, anchor="rights-h")
 
 
 @never_cache
