@@ -116,12 +116,12 @@ def seed_schedule(lines: int) -> int:
     for n in range(lines):
         index, worker_id = divmod(n, per_metric)
         day = datetime.date(2026, 1, 1) + datetime.timedelta(days=(n * 7 + index * 31) % 360)
-        buffer.write(f"{metric_ids[index]}\t{worker_ids[worker_id]}\t1\t{day}\tverified\t{day}\t{now}\t\t\tf\n")
+        buffer.write(f"{metric_ids[index]}\t{worker_ids[worker_id]}\t1\t{day}\tverified\t{day}\t{now}\t\t\tf\t\n")
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(
             "COPY financing_outcomeclaim (metric_id, worker_id, unit, achieved_on, status, verified_on, claimed_at,"
-            " rejection_reason, reversal_reason, in_review) FROM STDIN WITH (FORMAT text, NULL '\\N')",
+            " rejection_reason, reversal_reason, in_review, pending_reason) FROM STDIN WITH (FORMAT text, NULL '\\N')",
             buffer,
         )
     schedule_recompute(contract_id=contract.pk)

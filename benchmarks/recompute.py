@@ -95,12 +95,12 @@ def seed(claims: int) -> int:
     for index, code in enumerate(METRICS):
         for n, worker_id in enumerate(worker_ids):
             day = datetime.date(2026, 1, 1) + datetime.timedelta(days=(n * 7 + index * 31) % 360)
-            rows.write(f"{metric_ids[code]}\t{worker_id}\t1\t{day}\tverified\t{day}\t{now.isoformat()}\t\t\tf\n")
+            rows.write(f"{metric_ids[code]}\t{worker_id}\t1\t{day}\tverified\t{day}\t{now.isoformat()}\t\t\tf\t\n")
     rows.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(
             "COPY financing_outcomeclaim (metric_id, worker_id, unit, achieved_on, status, verified_on, claimed_at,"
-            " rejection_reason, reversal_reason, in_review) FROM STDIN WITH (FORMAT text, NULL '\\N')",
+            " rejection_reason, reversal_reason, in_review, pending_reason) FROM STDIN WITH (FORMAT text, NULL '\\N')",
             rows,
         )
     return contract.pk
