@@ -18,10 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from lamp.parsers import BODY, body_limit, nul_message, too_large_message, too_many_fields
+from lamp.parsers import BODY, body_limit, form_nul_key, nul_message, too_large_message, too_many_fields
 
 #: Methods whose body is read.
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -63,7 +63,7 @@ class RequestLimitsMiddleware:
         if "\x00" in request.path:
             return refusal(request, status=400, message=nul_message(), field="path")
         api = is_api(request)
-        if (name := _nul_parameter(request.GET, values=api)) is not None:
+        if (name := form_nul_key(request.GET, values=api)) is not None:
             return refusal(request, status=400, message=nul_message(), field=name)
         if api or request.method not in WRITES:
             return None  # the API's parsers read its bodies (lamp.parsers)
@@ -75,14 +75,6 @@ class RequestLimitsMiddleware:
         except (TooManyFieldsSent, TooManyFilesSent):
             message = str(too_many_fields().detail[BODY][0])  # type: ignore[index]
             return refusal(request, status=400, message=message, field=BODY)
-        if (name := _nul_parameter(form, values=False)) is not None:
+        if (name := form_nul_key(form, values=False)) is not None:
             return refusal(request, status=400, message=nul_message(), field=name)
         return None
-
-
-def _nul_parameter(data: QueryDict, *, values: bool) -> str | None:
-    """The first parameter of ``data`` whose name (or, with ``values``, a value) holds a NUL character."""
-    for key, items in data.lists():
-        if "\x00" in key or (values and any("\x00" in item for item in items if isinstance(item, str))):
-            return key
-    return None

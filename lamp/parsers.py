@@ -205,9 +205,10 @@ def _refuse_nul(path: str | None) -> None:
         raise exceptions.ValidationError({path or BODY: [nul_message()]})
 
 
-def _form_nul_path(data: QueryDict) -> str | None:
-    for key, values in data.lists():
-        if "\x00" in key or any(isinstance(value, str) and "\x00" in value for value in values):
+def form_nul_key(data: QueryDict, *, values: bool = True) -> str | None:
+    """The first field of ``data`` whose name (or, with ``values``, a value) holds a NUL character."""
+    for key, items in data.lists():
+        if "\x00" in key or (values and any(isinstance(item, str) and "\x00" in item for item in items)):
             return key
     return None
 
@@ -269,7 +270,7 @@ class FormParser(parsers.FormParser):
             form = QueryDict(data, encoding=encoding)
         except TooManyFieldsSent as error:
             raise too_many_fields() from error
-        _refuse_nul(_form_nul_path(form))
+        _refuse_nul(form_nul_key(form))
         return form
 
 
@@ -331,7 +332,7 @@ class MultiPartParser(parsers.MultiPartParser):
             raise RequestBodyTooLarge(_limit(parser_context)) from error
         except (TooManyFieldsSent, TooManyFilesSent) as error:
             raise too_many_fields() from error
-        _refuse_nul(_form_nul_path(data))
+        _refuse_nul(form_nul_key(data))
         for key, uploads in files.lists():
             if any(upload.name in parser.nul_names for upload in uploads):
                 raise exceptions.ValidationError({key: [_("The file's name holds a null character.")]})
