@@ -19,18 +19,14 @@ from django.utils import timezone
 from pilots.models import PilotStatus, User
 from workers.erasure import ErasureRefused, open_cases, worker_erase
 from workers.models import ErasureTrigger, RetentionReport, Worker
+from workers.value_rules import years_before
 
 REASON = "Retention period ended: the pilot closed more than {years} years ago (report {report})."
 
 
 def retention_cutoff(today: datetime.date | None = None) -> datetime.date:
     """Pilots that ended on or before this day fall due: ``RETENTION_YEARS_AFTER_PILOT_CLOSE`` years ago."""
-    today = today or timezone.localdate()
-    years = settings.RETENTION_YEARS_AFTER_PILOT_CLOSE
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
+    return years_before(today or timezone.localdate(), settings.RETENTION_YEARS_AFTER_PILOT_CLOSE)
 
 
 def workers_due(today: datetime.date | None = None) -> QuerySet[Worker]:
