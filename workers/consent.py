@@ -13,7 +13,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -144,5 +144,11 @@ def check_ins_stop(*, worker: Worker, now: datetime.datetime | None = None) -> d
 
 
 def may_contact(worker: Worker) -> bool:
-    """Whether the platform may still write to the worker (their consent not withdrawn, their data not erased)."""
+    """Whether the platform may still write to the worker (their consent not withdrawn, their data not erased);
+    ``contactable`` is the same rule as a filter."""
     return worker.consent_withdrawn_at is None and worker.erased_at is None
+
+
+def contactable(prefix: str = "") -> Q:
+    """``may_contact`` as a filter of workers (or, with ``prefix`` such as ``"worker__"``, of their records)."""
+    return Q(**{f"{prefix}consent_withdrawn_at__isnull": True, f"{prefix}erased_at__isnull": True})

@@ -65,6 +65,7 @@ from workers.models import (
     Worker,
     WorkerErasure,
 )
+from workers.value_rules import cleaned_reason
 
 #: What replaces free text that may not be empty (an override's reason, a reference without a file).
 ERASED = "[erased]"
@@ -159,13 +160,12 @@ def pseudonym(worker_id: int) -> tuple[str, str]:
 def erasure_check(*, worker: Worker, reason: str) -> str:
     """The reason, cleaned, if ``worker`` may be erased now; ``ErasureRefused`` otherwise (already erased, a
     case open) and ``ValidationError`` naming ``reason`` for a missing, short or long one."""
-    reason = " ".join(str(reason or "").split())
-    if len(reason) < REASON_MIN:
-        raise ValidationError(
-            {"reason": gettext("Say why the data is erased, in at least %(n)d characters.") % {"n": REASON_MIN}}
-        )
-    if len(reason) > REASON_MAX or "\x00" in reason:
-        raise ValidationError({"reason": gettext("Keep the reason to %(n)d characters at most.") % {"n": REASON_MAX}})
+    too_short = gettext("Say why the data is erased, in at least %(n)d characters.")
+    reason, refused = cleaned_reason(reason, shortest=REASON_MIN, longest=REASON_MAX, too_short=too_short)
+    if refused is None and "\x00" in reason:
+        refused = gettext("Keep the reason to %(n)d characters at most.") % {"n": REASON_MAX}
+    if refused is not None:
+        raise ValidationError({"reason": refused})
     if worker.erased_at is not None:
         raise ErasureRefused(gettext("This worker's personal data was already erased."))
     cases = open_cases(worker)

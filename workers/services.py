@@ -35,7 +35,7 @@ from pilots.models import Pilot, User
 from pilots.stages import CHECK_IN_DAY, NEW_SEASON_FROM, Stage
 from recruitment.models import Recruiter
 from workers.checkins import home_language
-from workers.consent import may_contact
+from workers.consent import contactable, may_contact
 from workers.journey import JourneyError, check_date, check_move
 from workers.models import (
     CheckIn,
@@ -66,6 +66,7 @@ from workers.models import (
     source_of,
 )
 from workers.signals import worker_facts_changed_on_commit
+from workers.value_rules import cleaned_reason
 
 #: The channels a fact reaches the platform through: a signed-in account (staff, a partner organisation's
 #: user or token), or the worker's own link.
@@ -756,7 +757,7 @@ def check_in_create(
     """
     if days < 1 or days > 90:
         raise ValidationError({"days": "A check-in link lasts from 1 to 90 days."})
-    if not Worker.objects.filter(pk=worker.pk, consent_withdrawn_at__isnull=True, erased_at__isnull=True).exists():
+    if not Worker.objects.filter(contactable(), pk=worker.pk).exists():
         raise ValidationError({"worker": gettext("This worker withdrew their consent: no check-in is sent to them.")})
     secret = secrets.token_urlsafe(32)
     now = timezone.now()
@@ -919,7 +920,7 @@ def check_ins_due(*, today: datetime.date | None = None) -> int:
     already = CheckIn.objects.filter(worker=OuterRef("pk"), moment=OuterRef("_moment"), season=OuterRef("season"))
     for pilot in Pilot.objects.exclude(check_in_moments=[]).only("pk", "check_in_moments"):
         for moment in pilot.check_in_moments:
-            workers = Worker.objects.filter(pilot=pilot, consent_withdrawn_at__isnull=True, erased_at__isnull=True)
+            workers = Worker.objects.filter(contactable(), pilot=pilot)
             if moment == CheckInMoment.PRE_DEPARTURE:
                 workers = workers.filter(current_stage=Stage.VISA_ISSUED)
             elif moment in CHECK_IN_DAY:
@@ -946,11 +947,10 @@ def check_in_reminders(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     due = (
         CheckIn.objects.filter(
+            contactable("worker__"),
             answered_at__isnull=True,
             expires_at__gt=now,
             created_at__lte=now - datetime.timedelta(days=REMINDER_AFTER_DAYS),
-            worker__consent_withdrawn_at__isnull=True,
-            worker__erased_at__isnull=True,
         )
         .exclude(messages__reminder=True)
         .filter(messages__reminder=False)
@@ -1105,13 +1105,10 @@ def personal_data_reveal(
         }
     elif not wanted:
         errors["fields"] = gettext("Choose at least one field to reveal.")
-    reason = " ".join(str(reason or "").split())
-    if len(reason) < REVEAL_REASON_MIN:
-        errors["reason"] = gettext("Say why you need to see it, in at least %(n)d characters.") % {
-            "n": REVEAL_REASON_MIN
-        }
-    elif len(reason) > REVEAL_REASON_MAX:
-        errors["reason"] = gettext("Keep the reason to %(n)d characters at most.") % {"n": REVEAL_REASON_MAX}
+    too_short = gettext("Say why you need to see it, in at least %(n)d characters.")
+    reason, refused = cleaned_reason(reason, shortest=REVEAL_REASON_MIN, longest=REVEAL_REASON_MAX, too_short=too_short)
+    if refused is not None:
+        errors["reason"] = refused
     if errors:
         raise ValidationError(errors)
     now = timezone.now()

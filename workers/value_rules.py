@@ -32,6 +32,18 @@ FEE_YEARS_BEFORE_REGISTRATION = 2
 MAX_FEE_AMOUNT = Decimal("1000000000")
 
 
+def cleaned_reason(value: Any, *, shortest: int, longest: int, too_short: str) -> tuple[str, str | None]:
+    """A reason someone gives for an act on a worker's data (a reveal, an erasure), its spaces collapsed, and why
+    it is refused: ``too_short`` (a message with ``%(n)d``) under ``shortest`` characters, or over ``longest``;
+    ``None`` when it may be kept."""
+    reason = " ".join(str(value or "").split())
+    if len(reason) < shortest:
+        return reason, too_short % {"n": shortest}
+    if len(reason) > longest:
+        return reason, gettext("Keep the reason to %(n)d characters at most.") % {"n": longest}
+    return reason, None
+
+
 def age_on(born: datetime.date, day: datetime.date) -> int:
     """How many whole years old someone born on ``born`` is on ``day`` (negative before they are born)."""
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
