@@ -432,11 +432,7 @@ class WorkerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyVi
             (200, "application/pdf"): OpenApiResponse(
                 OpenApiTypes.BINARY,
                 description="The PDF, as an attachment.",
-                examples=[
-                    OpenApiExample(
-                        "A PDF", value="%PDF-1.3 … (worker-4812.pdf)", media_type="application/pdf"
-                    )
-                ],
+                examples=[OpenApiExample("A PDF", value="%PDF-1.3 … (worker-4812.pdf)", media_type="application/pdf")],
             ),
             403: error_response("Not program staff.", error_example("Not staff", examples_erasure.NOT_STAFF_EXPORT)),
             404: ERRORS[404],
