@@ -50,6 +50,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from lamp.api_base import error_body
+from lamp.middleware import is_api
 
 View = Callable[..., HttpResponse]
 
@@ -191,7 +192,7 @@ class AccountMiddleware:
         ended = session_ended(request)
         if ended is not None:
             logout(request)
-            if not _is_api(request):
+            if not is_api(request):
                 messages.info(request, _session_ended_message(ended))
         return self.get_response(request)
 
@@ -204,7 +205,7 @@ class AccountMiddleware:
             return None  # nobody can owe a code: no user is loaded for it
         if not verification_pending(request):
             return None
-        if _is_api(request):
+        if is_api(request):
             message = _(
                 "Two-factor verification required: enter the code from your authenticator app on the dashboard "
                 "(%(url)s) before using the API with this session."
@@ -216,10 +217,6 @@ class AccountMiddleware:
             response["HX-Redirect"] = target
             return response
         return HttpResponseRedirect(target)
-
-
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
 
 
 def _has_token(request: HttpRequest) -> bool:
@@ -395,4 +392,3 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
         "replaces": enrolled,
     }
     return render(request, "dashboard/account/enrol.html", context)
-

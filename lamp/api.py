@@ -21,6 +21,8 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from financing.api.views import ClaimViewSet, ContractViewSet, DecisionViewSet
+from lamp.api_base import error_body
+from lamp.middleware import is_api
 from lamp.parsers import RequestBodyTooLarge, body_refusal
 from pilots.api.views import JobOpeningViewSet, PilotViewSet
 from programme.api.views import ScorecardViewSet
@@ -107,7 +109,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """The site's 404 page (``handler404``): under ``/api/`` a URL that no route matches answers in the
     API's error shape too, not with an HTML page a client cannot read."""
-    if request.path.startswith("/api/"):
+    if is_api(request):
         message = _("No API endpoint at this URL; the endpoints are listed at /api/docs/.")
-        return JsonResponse({"detail": message, "errors": [{"field": None, "message": message}]}, status=404)
+        return JsonResponse(error_body(message), status=404)
     return defaults.page_not_found(request, exception)

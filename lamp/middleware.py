@@ -21,6 +21,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from lamp.api_base import error_body
 from lamp.parsers import BODY, body_limit, form_nul_key, nul_message, too_large_message, too_many_fields
 
 #: Methods whose body is read.
@@ -34,9 +35,7 @@ def is_api(request: HttpRequest) -> bool:
 def refusal(request: HttpRequest, *, status: int, message: str, field: str | None, **extra: Any) -> HttpResponse:
     """The answer to a request refused here: the API's error shape under ``/api/``, else a page."""
     if is_api(request):
-        return JsonResponse(
-            {"detail": message, "errors": [{"field": field, "message": message}], **extra}, status=status
-        )
+        return JsonResponse(error_body(message, field, **extra), status=status)
     return render(request, "request_refused.html", {"message": message, "status": status}, status=status)
 
 

@@ -49,7 +49,15 @@ from financing.services import (
     tranche_approve,
     tranche_total,
 )
-from lamp.api_base import KeysetPagination, ReadOnlyViewSet, bad_input, error_response, money, not_found
+from lamp.api_base import (
+    KeysetPagination,
+    ReadOnlyViewSet,
+    bad_input,
+    error_body,
+    error_response,
+    money,
+    not_found,
+)
 from lamp.tenancy import tenancy_of
 from lamp.throttling import ClientRateThrottle
 from workers.models import Worker
@@ -412,12 +420,7 @@ class ClaimViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
         try:
             claim = claim_create(**serializer.validated_data, claimed_by=user)
         except DuplicateClaim as duplicate:
-            message = str(duplicate)
-            body = {
-                "detail": message,
-                "errors": [{"field": None, "message": message}],
-                "existing_id": duplicate.existing_id,
-            }
+            body = error_body(str(duplicate), existing_id=duplicate.existing_id)
             return Response(body, status=status.HTTP_409_CONFLICT)
         except DjangoValidationError as error:
             raise exceptions.ValidationError(_validation_detail(error)) from error
